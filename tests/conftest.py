@@ -1,0 +1,63 @@
+"""Shared fixtures: where the real data is, the example study, small builders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "serdif_thinkaloud"
+EXAMPLE_CONFIG = ROOT / "configs" / "example.yaml"
+
+
+def _find_data() -> Path | None:
+    env = os.environ.get("TEXTMINE_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates += [parent / "shared" / "data" for parent in ROOT.parents]
+    candidates.append(Path("/work/shared/data"))
+    for candidate in candidates:
+        if (candidate / "README.md").is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real data sets (../shared/data). Missing data is a failure, not a skip."""
+    found = _find_data()
+    if found is None:
+        pytest.fail("real test data not found: set TEXTMINE_DATA_DIR to the shared data folder")
+    return found
+
+
+@pytest.fixture(scope="session")
+def serdif(data_dir: Path) -> Path:
+    return data_dir / "serdif_thinkaloud"
+
+
+@pytest.fixture(scope="session")
+def focus_groups(data_dir: Path) -> Path:
+    return data_dir / "os_focus_groups" / "Data" / "Prepped Data"
+
+
+@pytest.fixture()
+def example_copy(tmp_path: Path) -> Path:
+    """A writable copy of the example study and its config, in a temporary folder."""
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "serdif_thinkaloud")
+    (tmp_path / "configs").mkdir()
+    shutil.copy(EXAMPLE_CONFIG, tmp_path / "configs" / "example.yaml")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def example_corpus():
+    """The example study with its codes, read as configs/example.yaml says (not segmented)."""
+    import textmine as tm
+    from textmine.pipeline import read_inputs
+    from textmine.runfolder import Stages
+
+    corpus, _ = read_inputs(tm.load_config(EXAMPLE_CONFIG).resolved(), Stages())
+    return corpus

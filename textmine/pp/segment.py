@@ -1,0 +1,139 @@
+"""Turns to analysis segments: by turn, by sentence, or by windows of sentences.
+
+Windows pack consecutive sentences of one turn up to a token budget (``max_tokens``, counted
+with the embedding model's tokenizer), optionally sharing ``overlap`` sentences with the
+previous window. A segment never crosses a speaker turn. A sentence longer than the budget
+is cut between words. Segments shorter than ``min_words`` are dropped (and counted). Turns of
+``exclude_roles`` (default: the interviewer) are not segmented; they stay in
+``corpus.turns`` as context.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from textmine.config import SegmentConfig, validate_section
+from textmine.errors import CorpusError, TextmineWarning
+from textmine.pp.sentences import sentence_spans
+from textmine.pp.tokens import MINILM_MAX_TOKENS, token_counter
+from textmine.text import count_words
+
+_WORD_SPAN = re.compile(r"\S+")
+
+
+def _split_long(source: str, span: tuple[int, int], budget: int, count) -> list[tuple[int, int]]:
+    """Cut one over-long sentence into word runs within the budget."""
+    words = [(span[0] + m.start(), span[0] + m.end())
+             for m in _WORD_SPAN.finditer(source[span[0]:span[1]])]
+    sizes = count([source[s:e] for s, e in words])
+    pieces, current, used = [], [], 0
+    for (s, e), size in zip(words, sizes, strict=True):
+        if current and used + size > budget:
+            pieces.append((current[0][0], current[-1][1]))
+            current, used = [], 0
+        current.append((s, e))
+        used += size
+    if current:
+        pieces.append((current[0][0], current[-1][1]))
+    return pieces
+
+
+def _windows(spans: list[tuple[int, int]], sizes: list[int], budget: int,
+             overlap: int) -> list[tuple[int, int]]:
+    """Pack sentence spans into windows of at most ``budget`` tokens."""
+    out = []
+    i = 0
+    while i < len(spans):
+        j, used = i, 0
+        while j < len(spans) and (j == i or used + sizes[j] <= budget):
+            used += sizes[j]
+            j += 1
+        out.append((spans[i][0], spans[j - 1][1]))
+        if j >= len(spans):
+            break
+        # step back `overlap` sentences, but always move forward
+        i = max(i + 1, j - overlap)
+    return out
+
+
+def segment(corpus, **options: Any) -> None:
+    """Segment the corpus's turns (in place).
+
+    Parameters
+    ----------
+    corpus
+        A Corpus with its source texts (as returned by ``textmine.io.read_transcripts``).
+    **options
+        Keys of the ``segment`` config section: ``unit`` (turn | sentence | window),
+        ``max_tokens``, ``overlap``, ``min_words``, ``exclude_roles``, ``tokenizer``.
+
+    Notes
+    -----
+    Replaces ``corpus.segments``; embeddings and results of earlier segments are dropped.
+    Stores the parameters and counts in ``corpus.uns["segment"]``.
+    """
+    cfg = validate_section(SegmentConfig, options, section="segment")
+    if not corpus.sources:
+        raise CorpusError("segmenting needs the source texts, which this corpus does not hold",
+                          hint="read the transcripts with textmine.io.read_transcripts")
+    count = token_counter(cfg.tokenizer)
+    turns = corpus.turns[~corpus.turns["role"].isin(cfg.exclude_roles)]
+    pieces: list[tuple[str, str, str, int, int, int]] = []  # doc, speaker, role, turn, s, e
+    n_cut = 0
+    for doc_id, speaker, role, turn, start, end in zip(
+            turns["doc_id"], turns["speaker"], turns["role"], turns["turn"],
+            turns["start_char"], turns["end_char"], strict=True):
+        source = corpus.sources[doc_id]
+        if cfg.unit == "turn":
+            spans = [(start, end)]
+        else:
+            spans = sentence_spans(source, start, end)
+            if cfg.unit == "window":
+                sizes = count([corpus.span_text(doc_id, s, e) for s, e in spans])
+                packed_spans, packed_sizes = [], []
+                for span, size in zip(spans, sizes, strict=True):
+                    if size > cfg.max_tokens:
+                        cut = _split_long(source, span, cfg.max_tokens, count)
+                        n_cut += 1
+                        packed_spans.extend(cut)
+                        packed_sizes.extend(count([source[s:e] for s, e in cut]))
+                    else:
+                        packed_spans.append(span)
+                        packed_sizes.append(size)
+                spans = _windows(packed_spans, packed_sizes, cfg.max_tokens, cfg.overlap)
+        pieces.extend((doc_id, speaker, role, int(turn), s, e) for s, e in spans)
+    texts = [corpus.span_text(p[0], p[4], p[5]) for p in pieces]
+    keep = [count_words(t) >= cfg.min_words for t in texts]
+    rows = [
+        {"segment_id": f"{p[0]}:{p[4]}-{p[5]}", "doc_id": p[0], "speaker": p[1], "role": p[2],
+         "turn": p[3], "start_char": p[4], "end_char": p[5], "text": t}
+        for p, t, k in zip(pieces, texts, keep, strict=True) if k
+    ]
+    segments = pd.DataFrame(rows, columns=["segment_id", "doc_id", "speaker", "role", "turn",
+                                           "start_char", "end_char", "text"])
+    stats: dict[str, Any] = {
+        **cfg.model_dump(mode="json"),
+        "n_segments": len(segments),
+        "n_dropped_short": len(pieces) - len(segments),
+        "n_sentences_cut": n_cut,
+    }
+    if cfg.tokenizer == "minilm" and len(segments):
+        sizes = count(segments["text"].tolist())
+        over = sum(size > MINILM_MAX_TOKENS - 2 for size in sizes)
+        stats["n_over_model_limit"] = over
+        if over:
+            message = (f"{over} segments are longer than the embedding model's "
+                       f"{MINILM_MAX_TOKENS} tokens and will be truncated when embedded; "
+                       "use segment.unit: window")
+            corpus.uns.setdefault("warnings", []).append(message)
+            warnings.warn(message, TextmineWarning, stacklevel=2)
+    if segments.empty:
+        raise CorpusError(
+            "segmentation left no segments",
+            hint="check segment.exclude_roles, segment.min_words and the speaker roles")
+    corpus.set_segments(segments)
+    corpus.uns["segment"] = stats

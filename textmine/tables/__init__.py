@@ -1,0 +1,3 @@
+"""Publication tables and the HTML report."""
+
+__all__: list[str] = []

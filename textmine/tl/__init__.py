@@ -1,0 +1,3 @@
+"""Tools: embed, topics, track, align (corpus in, results stored under a key)."""
+
+__all__: list[str] = []
