@@ -127,6 +127,9 @@ class CodesConfig(Section):
     path_separator: str | None = Field(
         None, description="codes that carry their own path, e.g. 'Barriers/Time' with '/'"
     )
+    split_codes: str | None = Field(
+        None, description="a cell holding several codes, e.g. 'B-OA, B-M' with ','"
+    )
     min_match: float = Field(90.0, ge=50, le=100, description="fuzzy score to place a quote")
 
 
@@ -279,10 +282,15 @@ def _model_fields_at(loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def config_error(exc: ValidationError, *, source: Path | None, lines: dict) -> ConfigError:
-    """The first pydantic error as one clear line."""
-    err = exc.errors()[0]
-    loc = tuple(err["loc"])
+def config_error(exc: ValidationError, *, source: Path | None, lines: dict,
+                 prefix: tuple[str, ...] = ()) -> ConfigError:
+    """The first pydantic error as one clear line (``prefix``: the section validated).
+
+    A misspelt key is reported before the "missing" error it causes.
+    """
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = prefix + tuple(err["loc"])
     key = ".".join(str(p) for p in loc)
     line = None
     for n in range(len(loc), 0, -1):
@@ -396,7 +404,4 @@ def validate_section(model: type[Section], values: dict[str, Any], *, section: s
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        err = config_error(exc, source=None, lines={})
-        err.key = f"{section}.{err.key}" if err.key else section
-        err.message = err.message.replace(f"'{err.key.split('.', 1)[-1]}'", repr(err.key), 1)
-        raise err from None
+        raise config_error(exc, source=None, lines={}, prefix=(section,)) from None

@@ -277,9 +277,9 @@ class Corpus:
                 mask &= (values == wanted).to_numpy()
         return self._take(np.flatnonzero(mask))
 
-    def _take(self, positions: np.ndarray) -> Corpus:
+    def _take(self, positions: np.ndarray, *, all_documents: bool = False) -> Corpus:
         segments = self.segments.iloc[positions].reset_index(drop=True)
-        keep_docs = set(segments["doc_id"])
+        keep_docs = set(self.documents["doc_id"]) if all_documents else set(segments["doc_id"])
         ids = set(segments["segment_id"])
         results = {}
         for key, res in self.results.items():
@@ -303,8 +303,8 @@ class Corpus:
         return new
 
     def copy(self) -> Corpus:
-        """An independent copy (sources are shared: they are never modified)."""
-        return self._take(np.arange(len(self.segments)))
+        """An independent copy of everything (source texts included)."""
+        return self._take(np.arange(len(self.segments)), all_documents=True)
 
     # ------------------------------------------------------------------ context
     def context(self, segment_id: str, *, before: int = 1, after: int = 0) -> pd.DataFrame:

@@ -162,18 +162,9 @@ def load_codes(
         if doc_id is None:
             unknown[str(raw_doc)] = unknown.get(str(raw_doc), 0) + 1
             continue
-        code = str(code).strip()
-        if cfg.path_separator:
-            parts = [p.strip() for p in code.split(cfg.path_separator) if p.strip()]
-            code, code_path = parts[-1], PATH_JOIN.join(parts)
-        elif paths is not None:
-            code_path = paths.get(code)
-            if code_path is None:
-                if code not in report.not_in_codebook:
-                    report.not_in_codebook.append(code)
-                code_path = code
-        else:
-            code_path = code
+        names = ([c for c in (p.strip() for p in str(code).split(cfg.split_codes)) if c]
+                 if cfg.split_codes else [str(code).strip()])
+        labelled = [_code_path(name, cfg, paths, report) for name in names]
         coder = record.get(cols.coder) if cols.coder in frame.columns else None
         source = sources[doc_id]
         if has_spans:
@@ -190,10 +181,10 @@ def load_codes(
         else:
             quote = record[cols.quote] or ""
             locator = locators.get(doc_id) or locators.setdefault(doc_id, QuoteLocator(source))
-            used = taken.setdefault((doc_id, code), set())
+            used = taken.setdefault((doc_id, tuple(names)), set())
             found = locator.find(quote, min_score=cfg.min_match, taken=used)
             if found is None:
-                unplaced.append({"line": line, "doc_id": doc_id, "code": code,
+                unplaced.append({"line": line, "doc_id": doc_id, "code": ", ".join(names),
                                  "best_score": locator.best_score(quote),
                                  "n_words": len(normalize_ws(quote).split())})
                 continue
@@ -203,10 +194,11 @@ def load_codes(
             report.n_exact += found.method == "exact"
             report.n_fuzzy += found.method == "fuzzy"
             report.n_ambiguous += found.n_candidates > 1
-        rows.append({"doc_id": doc_id, "start_char": start, "end_char": end, "code": code,
+        rows.extend({"doc_id": doc_id, "start_char": start, "end_char": end, "code": name,
                      "code_path": code_path, "coder": None if coder is None else str(coder),
-                     "placement": placement, "match_score": score})
-    report.n_placed = len(rows)
+                     "placement": placement, "match_score": score}
+                    for name, code_path in labelled)
+    report.n_placed = report.n_rows - len(unplaced) - sum(unknown.values())
     report.unplaced = pd.DataFrame(unplaced, columns=["line", "doc_id", "code", "best_score",
                                                        "n_words"])
     report.unknown_documents = sorted(unknown)
@@ -216,6 +208,21 @@ def load_codes(
     codes["match_score"] = codes["match_score"].astype("float64")
     codes["placement"] = codes["placement"].astype("str")
     return codes, report
+
+
+def _code_path(name: str, cfg: CodesConfig, paths: dict[str, str] | None,
+               report: CodesReport) -> tuple[str, str]:
+    """``(code, code_path)`` of one code name."""
+    if cfg.path_separator:
+        parts = [p.strip() for p in name.split(cfg.path_separator) if p.strip()]
+        return parts[-1], PATH_JOIN.join(parts)
+    if paths is None:
+        return name, name
+    if name not in paths:
+        if name not in report.not_in_codebook:
+            report.not_in_codebook.append(name)
+        return name, name
+    return name, paths[name]
 
 
 def _as_int(value, path: Path, line: int, column: str) -> int:
@@ -260,6 +267,11 @@ def read_codes(corpus, path: str | Path, **options: Any) -> CodesReport:
         warnings.warn(
             f"{path}: {len(report.unplaced)} of {report.n_rows} coded quotes could not be "
             f"placed (score < {options.get('min_match', 90)}); see the unplaced-quote report",
+            TextmineWarning, stacklevel=2)
+    if report.not_in_codebook:
+        warnings.warn(
+            f"{path}: {len(report.not_in_codebook)} codes are not in the codebook "
+            f"(e.g. {report.not_in_codebook[0]!r}); their code_path is the code alone",
             TextmineWarning, stacklevel=2)
     if report.unknown_documents:
         warnings.warn(

@@ -85,7 +85,8 @@ def decode(data: bytes, path: Path, *, encoding: str = "utf-8") -> str:
     except UnicodeDecodeError as exc:
         line = body[: exc.start].count(b"\n") + 1
         raise TranscriptError(
-            f"line {line}: byte {exc.start} (0x{body[exc.start]:02x}) is not valid {codec}",
+            f"byte {exc.start} (0x{body[exc.start]:02x}) is not valid {codec}",
             path=path,
-            hint="save the file as UTF-8, or set input.encoding (e.g. cp1252) to its encoding",
+            line=line,
+            hint="save the file as UTF-8, or set input.encoding to its encoding, e.g. cp1252",
         ) from None

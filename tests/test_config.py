@@ -1,0 +1,74 @@
+import re
+
+import pytest
+
+import textmine as tm
+from textmine.errors import ConfigError
+
+
+def _write(tmp_path, text, name="c.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_unknown_key_names_key_file_line_and_suggestion(tmp_path):
+    path = _write(tmp_path, "input:\n  transcripts: t/*.txt\nsegment:\n  unit: turn\n"
+                            "  max_tokns: 64\n")
+    with pytest.raises(ConfigError) as err:
+        tm.load_config(path)
+    assert str(err.value) == (f"{path}, line 5: unknown key 'segment.max_tokns' "
+                              "(did you mean 'max_tokens'?)")
+    assert err.value.key == "segment.max_tokns"
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("input:\n  transcripts: a\nseed: zero\n", "line 3: seed: Input should be a valid integer"),
+    ("input:\n  transcripts: a\nsegment: [turn]\n", "line 3: segment: Input should be"),
+    ("input:\n  transcripts: a\nsegment:\n  unit: paragraph\n", "line 4: segment.unit"),
+    ("inputs:\n  transcripts: a\n", "unknown key 'inputs' (did you mean 'input'?)"),
+    ("input:\n  transcripts: a\ninput:\n  transcripts: b\n", "line 3: key 'input' appears twice"),
+    ("input: {transcripts: a\n", "not valid YAML"),
+    ("", "config file is empty"),
+    ("- a\n- b\n", "must be a mapping"),
+    ("run_name: 'my run/1'\ninput:\n  transcripts: a\n", "run_name"),
+])
+def test_bad_configs(tmp_path, text, needle):
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        tm.load_config(_write(tmp_path, text))
+
+
+def test_paths_resolve_against_the_config_folder(tmp_path):
+    sub = tmp_path / "study" / "configs"
+    sub.mkdir(parents=True)
+    cfg = tm.load_config(_write(sub, "input:\n  transcripts: ../data/*.txt\n"
+                                     "  metadata: meta.csv\ncodes:\n  path: /abs/codes.csv\n"))
+    resolved = cfg.resolved()
+    assert resolved.input.transcripts == str(tmp_path / "study" / "data" / "*.txt")
+    assert resolved.input.metadata == str(sub / "meta.csv")
+    assert resolved.codes.path == "/abs/codes.csv"
+
+
+def test_set_overrides_are_validated_like_the_file(tmp_path):
+    path = _write(tmp_path, "input:\n  transcripts: a\n")
+    cfg = tm.load_config(path, overrides=["segment.unit=window", "segment.max_tokens=64",
+                                          "seed=7", "input.interviewer=[Moderator, I]"])
+    assert (cfg.segment.unit, cfg.segment.max_tokens, cfg.seed) == ("window", 64, 7)
+    assert cfg.input.interviewer == ["Moderator", "I"]
+    with pytest.raises(ConfigError, match="unknown key 'segment.units'"):
+        tm.load_config(path, overrides=["segment.units=window"])
+    with pytest.raises(ConfigError, match="expected section.key=value"):
+        tm.load_config(path, overrides=["segment.unit"])
+
+
+def test_every_design_section_exists():
+    fields = set(tm.Config.model_fields)
+    assert {"run_name", "seed", "input", "protect", "codes", "segment", "embed", "topics",
+            "track", "align", "report"} <= fields
+
+
+def test_example_config_is_valid():
+    from conftest import EXAMPLE_CONFIG
+
+    cfg = tm.load_config(EXAMPLE_CONFIG)
+    assert cfg.run_name == "example" and cfg.segment.unit == "window"

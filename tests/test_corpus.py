@@ -1,0 +1,82 @@
+"""The Corpus keeps its parts aligned under slicing, filtering and a folder round trip."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import textmine as tm
+from textmine.errors import CorpusError
+
+
+@pytest.fixture()
+def corpus(example_corpus):
+    c = example_corpus.copy()
+    tm.pp.segment(c, unit="window", max_tokens=64)
+    rng = np.random.default_rng(0)
+    c.embeddings["minilm"] = rng.standard_normal((len(c), 8)).astype("float32")
+    c.results["topics"] = tm.Result(
+        kind="topics", params={"seed": 0, "min_topic_size": 5},
+        per_segment=pd.DataFrame({"segment_id": c.segments["segment_id"],
+                                  "topic": np.arange(len(c)) % 3}),
+        tables={"info": pd.DataFrame({"topic": [0, 1, 2], "size": [1, 2, 3]})},
+        info={"n_topics": 3})
+    return c
+
+
+def test_mask_keeps_rows_aligned(corpus):
+    mask = corpus.segments["month"] == "2021-12"
+    sub = corpus[mask]
+    assert len(sub) == mask.sum() > 0
+    assert set(sub.segments["month"]) == {"2021-12"}
+    np.testing.assert_array_equal(sub.embeddings["minilm"],
+                                  corpus.embeddings["minilm"][mask.to_numpy()])
+    per = sub.results["topics"].per_segment
+    assert list(per["segment_id"]) == list(sub.segments["segment_id"])
+    assert set(sub.documents["doc_id"]) == set(sub.segments["doc_id"])
+    assert set(sub.codes["doc_id"]) <= set(sub.documents["doc_id"])
+    assert set(sub.turns["doc_id"]) == set(sub.documents["doc_id"])
+    # the original is untouched
+    assert len(corpus.documents) == 17
+
+
+def test_filter_by_metadata_and_positions(corpus):
+    sub = corpus.filter(participant=["P1", "P2"], role="participant")
+    assert set(sub.documents["participant"]) == {"P1", "P2"}
+    assert len(corpus[:10]) == 10
+    assert len(corpus[[0, 5, 7]]) == 3
+    with pytest.raises(CorpusError, match="no segment column 'site'"):
+        corpus.filter(site="North")
+
+
+def test_folder_round_trip_is_exact(corpus, tmp_path):
+    corpus.write(tmp_path / "c")
+    again = tm.Corpus.read(tmp_path / "c")
+    assert again.equals(corpus)
+    assert again.embeddings["minilm"].dtype == np.float32
+    assert str(again.segments["session_date"].dtype).startswith("datetime64")
+    assert again.sources == {}  # transcripts are never written
+    # writing again replaces, atomically
+    corpus[:5].write(tmp_path / "c")
+    assert len(tm.Corpus.read(tmp_path / "c")) == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["c"]
+
+
+def test_summary_fits_one_screen(corpus):
+    text = corpus.summary()
+    assert len(text.splitlines()) <= 24
+    assert "17 documents" in text and "embeddings['minilm']" in text and "22 codes" in text
+
+
+@pytest.mark.parametrize("breakage,needle", [
+    (lambda c: c.embeddings.__setitem__("bad", np.zeros((3, 2))), "embeddings 'bad'"),
+    (lambda c: c.segments.loc.__setitem__((0, "end_char"), 10**9), "outside document"),
+    (lambda c: c.segments.loc.__setitem__((1, "segment_id"), c.segments.loc[0, "segment_id"]),
+     "not unique"),
+    (lambda c: c.segments.loc.__setitem__((0, "text"), "edited text"), "does not match"),
+    (lambda c: c.documents.loc.__setitem__((1, "doc_id"), c.documents.loc[0, "doc_id"]),
+     "appears twice"),
+])
+def test_broken_invariants_are_named(corpus, breakage, needle):
+    breakage(corpus)
+    with pytest.raises(CorpusError, match=needle):
+        corpus.validate()

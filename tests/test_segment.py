@@ -1,0 +1,120 @@
+"""Segmentation on the real example study: units, budgets, overlap, roles, context."""
+
+import pytest
+
+import textmine as tm
+from textmine.errors import ConfigError, CorpusError
+from textmine.pp.tokens import token_counter
+
+
+@pytest.fixture()
+def corpus(example_corpus):
+    return example_corpus.copy()
+
+
+def _within_turns(corpus):
+    turns = corpus.turns.set_index(["doc_id", "turn"])
+    for seg in corpus.segments.itertuples():
+        turn = turns.loc[(seg.doc_id, seg.turn)]
+        assert turn["start_char"] <= seg.start_char < seg.end_char <= turn["end_char"]
+        assert turn["speaker"] == seg.speaker and turn["role"] == seg.role
+
+
+@pytest.mark.parametrize("max_tokens", [16, 64, 200])
+def test_windows_stay_in_turn_and_budget(corpus, max_tokens):
+    tm.pp.segment(corpus, unit="window", max_tokens=max_tokens, min_words=0)
+    _within_turns(corpus)
+    sizes = token_counter("minilm")(corpus.segments["text"].tolist())
+    assert max(sizes) <= max_tokens
+    # a bigger budget packs more text per window
+    assert corpus.uns["segment"]["n_segments"] == len(corpus.segments)
+
+
+def test_bigger_budgets_make_fewer_windows(example_corpus):
+    counts = []
+    for budget in (16, 64, 200):
+        c = example_corpus.copy()
+        tm.pp.segment(c, unit="window", max_tokens=budget, min_words=0)
+        counts.append(len(c))
+    assert counts[0] > counts[1] > counts[2]
+
+
+def test_window_overlap_shares_sentences(corpus):
+    tm.pp.segment(corpus, unit="window", max_tokens=48, overlap=1, min_words=0)
+    segs = corpus.segments
+    overlapping = 0
+    for (_, _), group in segs.groupby(["doc_id", "turn"]):
+        starts, ends = group["start_char"].tolist(), group["end_char"].tolist()
+        for i in range(1, len(group)):
+            assert starts[i] > starts[i - 1]  # always moves forward
+            overlapping += starts[i] < ends[i - 1]
+    assert overlapping > 50
+
+
+def test_sentences_cover_every_participant_character(corpus):
+    tm.pp.segment(corpus, unit="sentence", min_words=0)
+    by_turn = corpus.segments.groupby(["doc_id", "turn"])
+    turns = corpus.turns.set_index(["doc_id", "turn"])
+    for (doc_id, turn), group in by_turn:
+        source = corpus.sources[doc_id]
+        row = turns.loc[(doc_id, turn)]
+        covered = "".join(source[s:e] for s, e in zip(group["start_char"], group["end_char"],
+                                                       strict=True))
+        assert "".join(covered.split()) == "".join(
+            source[row["start_char"]:row["end_char"]].split())
+
+
+def test_roles_left_out_stay_as_context(corpus):
+    tm.pp.segment(corpus, unit="turn", exclude_roles=["interviewer", "other"])
+    assert set(corpus.segments["role"]) == {"participant"}
+    assert {"TASK", "MODERATOR", "NOTE"} <= set(corpus.turns["speaker"])
+    seg = corpus.segments.iloc[5]
+    context = corpus.context(seg["segment_id"], before=3)
+    assert seg["turn"] in set(context["turn"])
+    assert (context["role"] == "interviewer").any()
+
+
+def test_min_words_drops_and_counts(corpus):
+    tm.pp.segment(corpus, unit="sentence", min_words=0)
+    all_sentences = len(corpus)
+    tm.pp.segment(corpus, unit="sentence", min_words=5)
+    assert corpus.segments["text"].str.split().str.len().min() >= 4  # words >= 5 by \w runs
+    assert corpus.uns["segment"]["n_dropped_short"] == all_sentences - len(corpus) > 0
+
+
+def test_segment_ids_are_unique_and_name_their_span(corpus):
+    tm.pp.segment(corpus, unit="window", max_tokens=32, overlap=1)
+    ids = corpus.segments["segment_id"]
+    assert ids.is_unique
+    first = corpus.segments.iloc[0]
+    assert first["segment_id"] == f"{first['doc_id']}:{first['start_char']}-{first['end_char']}"
+
+
+def test_long_turns_warn_about_model_truncation(focus_groups):
+    corpus = tm.io.read_transcripts(
+        str(focus_groups / "masterTranscript.csv"), interviewer=["F"],
+        columns={"doc_id": "Transcript", "speaker": "Participant", "text": "Comment"})
+    with pytest.warns(tm.TextmineWarning, match="longer than the embedding model"):
+        tm.pp.segment(corpus, unit="turn")
+    assert corpus.uns["segment"]["n_over_model_limit"] > 0
+
+
+def test_resegmenting_drops_stale_embeddings(corpus):
+    import numpy as np
+
+    tm.pp.segment(corpus, unit="turn")
+    corpus.embeddings["x"] = np.zeros((len(corpus), 4), dtype="float32")
+    tm.pp.segment(corpus, unit="sentence")
+    assert corpus.embeddings == {}
+
+
+def test_bad_options_and_missing_sources(corpus, tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'segment.unti'"):
+        tm.pp.segment(corpus, unti="turn")
+    with pytest.raises(ConfigError, match="segment.unit"):
+        tm.pp.segment(corpus, unit="paragraph")
+    tm.pp.segment(corpus)
+    corpus.write(tmp_path / "c")
+    again = tm.Corpus.read(tmp_path / "c")
+    with pytest.raises(CorpusError, match="source texts"):
+        tm.pp.segment(again)
