@@ -72,3 +72,10 @@ def test_example_config_is_valid():
 
     cfg = tm.load_config(EXAMPLE_CONFIG)
     assert cfg.run_name == "example" and cfg.segment.unit == "window"
+
+
+def test_config_reference_doc_is_up_to_date():
+    from conftest import ROOT
+
+    assert (ROOT / "docs" / "config.md").read_text() == tm.config.reference_markdown() + "\n", (
+        "regenerate docs/config.md (see its first lines)")

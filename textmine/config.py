@@ -30,8 +30,8 @@ class Section(BaseModel):
 class TableColumns(Section):
     """Columns of a one-turn-per-row transcript table (CSV/XLSX)."""
 
-    speaker: str = "speaker"
-    text: str = "text"
+    speaker: str = Field("speaker", description="column with the speaker's name")
+    text: str = Field("text", description="column with what was said")
     doc_id: str | None = Field(
         None, description="a column naming the transcript, when one table holds several"
     )
@@ -44,13 +44,17 @@ class InputConfig(Section):
     transcripts: str | list[str] = Field(
         ..., description="a glob or a list of files (relative to the config file)"
     )
-    format: Literal["auto", "text", "docx", "odt", "vtt", "srt", "table"] = "auto"
+    format: Literal["auto", "text", "docx", "odt", "vtt", "srt", "table"] = Field(
+        "auto", description="reader; auto decides by file extension"
+    )
     labels: Literal["auto", "colon", "export", "none"] = Field(
         "auto", description="speaker labels in plain text: Name: text | Name  00:00 | none"
     )
-    encoding: str = "utf-8"
+    encoding: str = Field("utf-8", description="text encoding of .txt/.csv files without BOM")
     metadata: str | None = Field(None, description="CSV/XLSX sheet, one row per transcript")
-    doc_id_column: str = "doc_id"
+    doc_id_column: str = Field(
+        "doc_id", description="metadata column matching the file name without extension"
+    )
     dates: dict[str, str | list[str]] = Field(
         default_factory=dict,
         description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'",
@@ -78,9 +82,11 @@ class InputConfig(Section):
     unlabelled_speaker: str | None = Field(
         None, description="speaker of lines without a label (default: continue the turn)"
     )
-    on_no_speakers: Literal["warn", "error"] = "warn"
+    on_no_speakers: Literal["warn", "error"] = Field(
+        "warn", description="a transcript without speaker labels: one speaker + warning, or error"
+    )
     columns: TableColumns = Field(default_factory=TableColumns)
-    sheet: str | int = 0
+    sheet: str | int = Field(0, description="worksheet of .xlsx transcripts (name or index)")
 
     @field_validator("line_speakers", "skip_lines")
     @classmethod
@@ -98,32 +104,34 @@ class InputConfig(Section):
 class ProtectConfig(Section):
     """Pseudonymisation (filled by the protect step)."""
 
-    roster: str | None = None
+    roster: str | None = Field(None, description="CSV/YAML of names, organisations, places")
 
 
 class CodeColumns(Section):
     """Columns of a generic codes CSV: spans (start/end) or quotes without offsets."""
 
-    doc_id: str = "doc_id"
-    code: str = "code"
-    start_char: str = "start_char"
-    end_char: str = "end_char"
-    quote: str = "quote"
-    coder: str = "coder"
+    doc_id: str = Field("doc_id", description="transcript (file name, extension optional)")
+    code: str = Field("code", description="the code applied")
+    start_char: str = Field("start_char", description="span start (offsets mode)")
+    end_char: str = Field("end_char", description="span end, exclusive (offsets mode)")
+    quote: str = Field("quote", description="coded text (quotes mode, no offsets)")
+    coder: str = Field("coder", description="who coded it (optional column)")
 
 
 class CodesConfig(Section):
     """Human codes to set beside the machine's reading."""
 
-    path: str | None = None
-    format: Literal["auto", "csv"] = "auto"
+    path: str | None = Field(None, description="codes file (CSV/XLSX); none: no codes")
+    format: Literal["auto", "csv"] = Field("auto", description="codes file format")
     columns: CodeColumns = Field(default_factory=CodeColumns)
     codebook: str | None = Field(None, description="CSV/XLSX: one row per code")
     codebook_columns: list[str] = Field(
         default_factory=lambda: ["code"],
         description="hierarchy columns, top level first; the last one holds the code",
     )
-    codebook_description: str | None = "description"
+    codebook_description: str | None = Field(
+        "description", description="codebook column with each code's definition"
+    )
     path_separator: str | None = Field(
         None, description="codes that carry their own path, e.g. 'Barriers/Time' with '/'"
     )
@@ -136,7 +144,9 @@ class CodesConfig(Section):
 class SegmentConfig(Section):
     """How turns become analysis segments."""
 
-    unit: Literal["turn", "sentence", "window"] = "turn"
+    unit: Literal["turn", "sentence", "window"] = Field(
+        "turn", description="a segment is a speaker turn, a sentence, or a window of sentences"
+    )
     max_tokens: int = Field(128, ge=8, description="token budget of a window")
     overlap: int = Field(0, ge=0, description="sentences shared by consecutive windows")
     min_words: int = Field(3, ge=0, description="shorter segments are dropped")
@@ -144,13 +154,15 @@ class SegmentConfig(Section):
         default_factory=lambda: ["interviewer"],
         description="roles kept as context but left out of the analysis",
     )
-    tokenizer: Literal["minilm", "words"] = "minilm"
+    tokenizer: Literal["minilm", "words"] = Field(
+        "minilm", description="what max_tokens counts: MiniLM word pieces or words"
+    )
 
 
 class EmbedConfig(Section):
     """Sentence embeddings (filled by the embedding step)."""
 
-    model: str = "minilm"
+    model: str = Field("minilm", description="minilm | static | a local model folder")
 
 
 class TopicsConfig(Section):
@@ -172,8 +184,9 @@ class ReportConfig(Section):
 class Config(Section):
     """A whole run."""
 
-    run_name: str = Field("textmine", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    seed: int = 0
+    run_name: str = Field("textmine", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+                          description="names the run folder: outputs/<run_name>")
+    seed: int = Field(0, description="seed of every random step")
     out: str | None = Field(None, description="run folder (default: outputs/<run_name>)")
     input: InputConfig
     protect: ProtectConfig = Field(default_factory=ProtectConfig)
@@ -405,3 +418,47 @@ def validate_section(model: type[Section], values: dict[str, Any], *, section: s
         return model.model_validate(values)
     except ValidationError as exc:
         raise config_error(exc, source=None, lines={}, prefix=(section,)) from None
+
+
+def reference_markdown() -> str:
+    """Every config key with its type, default and description, as Markdown.
+
+    ``docs/config.md`` is generated from this, and a test checks it is up to date.
+    """
+    lines = ["# Config reference", "",
+             "Generated from `textmine/config.py`: `python -c 'import textmine.config as c; "
+             "print(c.reference_markdown())' > docs/config.md`.",
+             "Unknown keys are errors; relative paths resolve against the config file's folder.",
+             ""]
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        rows, subs = [], []
+        for name, field in model.model_fields.items():
+            annotation = field.annotation
+            candidates = getattr(annotation, "__args__", None) or (annotation,)
+            sub = next((c for c in candidates
+                        if isinstance(c, type) and issubclass(c, BaseModel)), None)
+            if sub is not None:
+                subs.append((f"{prefix}{name}", sub))
+                continue
+            if field.default_factory is not None:
+                default = field.default_factory()
+            else:
+                default = "(required)" if field.is_required() else field.default
+            kind = (str(annotation).replace("typing.", "").replace("<class '", "")
+                    .replace("'>", "").replace(" | ", " or "))
+            if not field.description:
+                raise AssertionError(f"config key {prefix}{name} has no description")
+            shown = repr(default).replace("|", "\\|")
+            rows.append(f"| `{prefix}{name}` | `{kind}` | `{shown}` | "
+                        f"{field.description.replace('|', '/')} |")
+        if rows:
+            lines.extend([f"## `{prefix.rstrip('.') or 'top level'}`", "",
+                          (model.__doc__ or "").strip().splitlines()[0], "",
+                          "| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])
+        for name, sub in subs:
+            walk(sub, f"{name}.")
+
+    walk(Config, "")
+    return "\n".join(lines)
+
