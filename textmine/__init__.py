@@ -6,11 +6,16 @@ One :class:`Corpus` travels through ``io`` (read) -> ``pp`` (protect, segment) -
 
 from importlib.metadata import PackageNotFoundError, version
 
-from textmine import get, io, pl, pp, tables, tl
-from textmine.config import Config, load_config
-from textmine.corpus import Corpus, Result
-from textmine.errors import TextmineError, TextmineWarning
-from textmine.pipeline import run
+# First of all: the Hugging Face libraries read their offline switches when imported.
+from textmine.models.offline import enforce_offline
+
+enforce_offline()
+
+from textmine import get, io, pl, pp, tables, tl  # noqa: E402
+from textmine.config import Config, load_config  # noqa: E402
+from textmine.corpus import Corpus, Result  # noqa: E402
+from textmine.errors import TextmineError, TextmineWarning  # noqa: E402
+from textmine.pipeline import run  # noqa: E402
 
 try:
     __version__ = version("textmine")

@@ -160,9 +160,26 @@ class SegmentConfig(Section):
 
 
 class EmbedConfig(Section):
-    """Sentence embeddings (filled by the embedding step)."""
+    """Sentence embeddings: a verified local model, through an on-disk cache."""
 
-    model: str = Field("minilm", description="minilm | static | a local model folder")
+    model: str = Field(
+        "minilm", min_length=1,
+        description="minilm (bundled all-MiniLM-L6-v2) | static (distilled from it, ~100x "
+                    "faster) | a local model folder; never downloaded")
+    key_added: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        description="key in corpus.embeddings and file name in corpus/embeddings/ "
+                    "(default: the model's name)")
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per forward pass")
+    cache: bool = Field(True, description="read and write the on-disk embedding cache")
+    cache_dir: str | None = Field(
+        None, description="cache folder (default: env TEXTMINE_CACHE_DIR, else the user's "
+                          "cache folder)")
+    progress: Literal["auto"] | bool = Field(
+        "auto", description="progress bar on stderr: auto (on a terminal, long runs), true, "
+                            "false")
+    static_dims: int = Field(256, ge=8, le=384,
+                             description="PCA dimensions of the distilled static model")
 
 
 class TopicsConfig(Section):
@@ -227,7 +244,7 @@ class Config(Section):
         data = self.to_dict()
         for section, key in PATH_FIELDS:
             value = data[section].get(key) if section else data.get(key)
-            if value is None:
+            if value is None or value in PATH_KEYWORDS.get((section, key), ()):
                 continue
             if isinstance(value, list):
                 value = [str(self.resolve(v)) for v in value]
@@ -245,8 +262,13 @@ class Config(Section):
 #: (section, key) of every config value that is a file path, resolved against the config file
 PATH_FIELDS: list[tuple[str | None, str]] = [
     ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"),
-    ("codes", "path"), ("codes", "codebook"), (None, "out"),
+    ("codes", "path"), ("codes", "codebook"), (None, "out"), ("embed", "cache_dir"),
+    ("embed", "model"),
 ]
+#: values of path keys that are names, not paths
+PATH_KEYWORDS: dict[tuple[str | None, str], tuple[str, ...]] = {
+    ("embed", "model"): ("minilm", "static"),
+}
 
 # ---------------------------------------------------------------------------- loading
 

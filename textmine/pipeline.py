@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from textmine import io, pp
+from textmine import io, pp, tl
 from textmine.config import Config, load_config
 from textmine.corpus import Corpus
 from textmine.errors import TextmineWarning
@@ -108,6 +108,8 @@ def run(
         with stages("segment") as record:
             pp.segment(corpus, **cfg.segment.model_dump())
             record.update({k: v for k, v in corpus.uns["segment"].items() if k.startswith("n_")})
+        with stages("embed") as record:
+            record.update(tl.embed(corpus, **cfg.embed.model_dump()).to_dict())
     messages = list(dict.fromkeys(str(w.message) for w in caught
                                   if issubclass(w.category, TextmineWarning)))
     for message in messages:
@@ -121,6 +123,9 @@ def run(
         "inputs": input_hashes(cfg, corpus),
         "packages": package_versions(),
         "seeds": {"seed": cfg.seed},
+        "models": {"embed": {"name": stages.stages["embed"]["model"],
+                             "sha256": stages.stages["embed"]["model_sha256"],
+                             "path": stages.stages["embed"]["model_path"]}},
         "stages": stages.stages,
         "warnings": messages,
         "corpus": {"documents": corpus.n_docs, "turns": len(corpus.turns),

@@ -1,3 +1,5 @@
 """scikit-learn-style estimators (embedder, topic model adapter), with no Corpus knowledge."""
 
-__all__: list[str] = []
+from textmine.models.embedder import SentenceEmbedder
+
+__all__: list[str] = ["SentenceEmbedder"]

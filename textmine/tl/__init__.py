@@ -1,3 +1,5 @@
 """Tools: embed, topics, track, align (corpus in, results stored under a key)."""
 
-__all__: list[str] = []
+from textmine.tl.embed import EmbedStats, embed
+
+__all__: list[str] = ["EmbedStats", "embed"]

@@ -1,0 +1,243 @@
+"""``tl.embed``: one vector per segment, from a verified local model, through the cache.
+
+Only texts the cache has not seen are encoded; identical texts are encoded once; vectors are
+stored as float32 in ``corpus.embeddings[key]``, row-aligned with ``corpus.segments``. The
+exact parameters and the model's identity go to ``corpus.uns["embeddings"][key]`` (written
+with the corpus); the run's counters (cache hits, misses, seconds) are returned, for the
+manifest and for the researcher, and are not stored in the corpus, so that a cold run and a
+warm re-run write byte-identical corpus folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from textmine.config import EmbedConfig, validate_section
+from textmine.errors import TextmineWarning
+from textmine.models.cache import EmbeddingCache, cache_location, text_key
+from textmine.models.embedder import SentenceEmbedder, encoder_id, resolve_model
+from textmine.models.offline import enforce_offline
+from textmine.models.sources import BUILTIN_MODELS
+
+log = logging.getLogger("textmine")
+
+#: rows written to the cache per transaction while encoding: an interrupted run keeps its work
+_FLUSH_ROWS = 512
+
+
+@dataclass
+class EmbedStats:
+    """What one ``tl.embed`` call did (the manifest's ``embed`` stage counters).
+
+    ``cache_hits`` + ``cache_misses`` = ``n_unique``; ``corrupt_recomputed`` counts cached
+    rows that failed their checksum and were encoded again (they are among the misses).
+    """
+
+    key: str
+    model: str
+    kind: str
+    model_sha256: str
+    model_path: str
+    n_texts: int
+    n_unique: int
+    cache_hits: int
+    cache_misses: int
+    corrupt_recomputed: int
+    cache: bool
+    cache_dir: str | None
+    encode_seconds: float
+    seconds: float
+    torch_threads: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for the manifest."""
+        return asdict(self)
+
+
+def default_key(model: str) -> str:
+    """Embedding key when ``key_added`` is not given: the model's name."""
+    return model if model in BUILTIN_MODELS else Path(model).expanduser().name
+
+
+def _model_key(identity: dict[str, Any]) -> str:
+    return hashlib.blake2b(json.dumps(identity, sort_keys=True).encode(),
+                           digest_size=16).hexdigest()
+
+
+def _show_progress(progress: bool | str) -> bool:
+    if progress == "auto":
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress)
+
+
+def embed(
+    corpus,
+    *,
+    model: str = "minilm",
+    key_added: str | None = None,
+    batch_size: int = 64,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
+    progress: bool | Literal["auto"] = "auto",
+    static_dims: int = 256,
+) -> EmbedStats:
+    """Embed every segment of the corpus (in place).
+
+    Parameters
+    ----------
+    corpus
+        A segmented Corpus.
+    model
+        ``"minilm"`` (bundled all-MiniLM-L6-v2, weights verified before use), ``"static"``
+        (model2vec distilled from it on first use, ~100x faster, see docs/embeddings.md) or
+        a local model folder (sentence-transformers or model2vec).
+    key_added
+        Key in ``corpus.embeddings`` (default: the model's name).
+    batch_size
+        Texts per forward pass.
+    cache
+        Read and write the on-disk embedding cache.
+    cache_dir
+        Cache folder (default: ``TEXTMINE_CACHE_DIR``, else the user's cache folder).
+    progress
+        Progress bar on stderr: ``"auto"`` (on a terminal, for runs over ~2 s), True, False.
+    static_dims
+        PCA dimensions of the ``static`` model.
+
+    Returns
+    -------
+    EmbedStats
+        Counts of texts, unique texts, cache hits and misses, corrupt rows recomputed, seconds.
+
+    Raises
+    ------
+    ModelError
+        The model cannot be found, fails its integrity check, or cannot be loaded.
+    """
+    cfg = validate_section(EmbedConfig, {
+        "model": model, "key_added": key_added, "batch_size": batch_size, "cache": cache,
+        "cache_dir": None if cache_dir is None else str(cache_dir), "progress": progress,
+        "static_dims": static_dims}, section="embed")
+    enforce_offline()
+    start = time.perf_counter()
+    key = cfg.key_added or default_key(cfg.model)
+    root, _ = cache_location(cfg.cache_dir)
+    source = resolve_model(cfg.model, cache_dir=root, static_dims=cfg.static_dims)
+    identity = encoder_id(source)
+    model_key = _model_key(identity)
+
+    texts = corpus.segments["text"].tolist()
+    unique = list(dict.fromkeys(texts))
+    shas = [text_key(t) for t in unique]
+    store = _open_cache(root) if cfg.cache else None
+    hits = store.get(model_key, shas) if store is not None else {}
+    dims = {v.shape[0] for v in hits.values()}
+    if len(dims) > 1:  # cannot happen for one model key unless rows were tampered with
+        hits = {}
+    missing = [i for i, sha in enumerate(shas) if sha not in hits]
+
+    embedder = None
+    encode_seconds = 0.0
+    if missing or not hits:
+        embedder = SentenceEmbedder(cfg.model, batch_size=cfg.batch_size,
+                                    static_dims=cfg.static_dims, cache_dir=root)
+        embedder.fit()
+        dim = embedder.dim_
+    else:
+        dim = dims.pop()
+    vectors = np.zeros((len(unique), dim), dtype=np.float32)
+    for i, sha in enumerate(shas):
+        if sha in hits:
+            vectors[i] = hits[sha]
+    if missing:
+        t0 = time.perf_counter()
+        vectors[missing] = _encode(embedder, [unique[i] for i in missing],
+                                   [shas[i] for i in missing], store, model_key,
+                                   show=_show_progress(cfg.progress), auto=cfg.progress == "auto",
+                                   name=source.name)
+        encode_seconds = time.perf_counter() - t0
+
+    position = {text: i for i, text in enumerate(unique)}
+    matrix = vectors[[position[t] for t in texts]] if texts else vectors[:0]
+    corpus.embeddings[key] = np.ascontiguousarray(matrix, dtype=np.float32)
+    model_info = {k: v for k, v in source.to_dict().items() if k != "path"}
+    corpus.uns.setdefault("embeddings", {})[key] = {
+        "params": cfg.model_dump(mode="json"),
+        "model": model_info,
+        "encoder": identity,
+        "dim": int(dim),
+        "n_texts": len(texts),
+        "n_unique": len(unique),
+    }
+    corrupt = store.corrupt_rows if store is not None else 0
+    stats = EmbedStats(
+        key=key, model=source.name, kind=source.kind, model_sha256=source.sha256,
+        model_path=str(source.path), n_texts=len(texts), n_unique=len(unique),
+        cache_hits=len(unique) - len(missing), cache_misses=len(missing),
+        corrupt_recomputed=corrupt, cache=store is not None,
+        cache_dir=str(root) if store is not None else None,
+        encode_seconds=round(encode_seconds, 3), seconds=round(time.perf_counter() - start, 3),
+        torch_threads=embedder.n_threads_ if embedder is not None else None)
+    if corrupt:
+        warnings.warn(
+            f"{store.path}: {corrupt} cached embedding(s) failed their checksum and were "
+            "recomputed and overwritten", TextmineWarning, stacklevel=2)
+    log.info("embed %s: %d texts, %d unique, %d from cache, %d encoded in %.1f s",
+             key, stats.n_texts, stats.n_unique, stats.cache_hits, stats.cache_misses,
+             stats.encode_seconds)
+    return stats
+
+
+def _open_cache(root: Path) -> EmbeddingCache | None:
+    try:
+        return EmbeddingCache(root)
+    except (OSError, sqlite3.Error) as exc:
+        warnings.warn(f"{root}: the embedding cache cannot be used ({exc}); embedding without "
+                      "it (set embed.cache_dir or TEXTMINE_CACHE_DIR to a writable folder)",
+                      TextmineWarning, stacklevel=3)
+        return None
+
+
+def _encode(embedder: SentenceEmbedder, texts: list[str], shas: list[bytes],
+            store: EmbeddingCache | None, model_key: str, *, show: bool, auto: bool,
+            name: str) -> np.ndarray:
+    """Encode ``texts``, writing to the cache every few hundred rows, with a progress bar."""
+    from tqdm.auto import tqdm
+
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    n_pending = 0
+
+    def flush() -> None:
+        nonlocal n_pending
+        if store is not None and pending:
+            rows = np.concatenate([r for r, _ in pending])
+            store.put(model_key, [shas[i] for i in rows], np.vstack([v for _, v in pending]))
+        pending.clear()
+        n_pending = 0
+
+    # auto: only runs that last are worth a bar (delay); asked for explicitly: at once
+    with tqdm(total=len(texts), desc=f"embedding ({name})", unit="text", disable=not show,
+              delay=2.0 if auto else 0.0, file=sys.stderr, leave=False) as bar:
+
+        def callback(rows: np.ndarray, vectors: np.ndarray) -> None:
+            nonlocal n_pending
+            pending.append((rows, vectors))
+            n_pending += len(rows)
+            if n_pending >= _FLUSH_ROWS:
+                flush()
+            bar.update(len(rows))
+
+        out = embedder.transform(texts, callback=callback)
+        flush()
+    return out
