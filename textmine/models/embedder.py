@@ -53,8 +53,8 @@ def padded_length(n_tokens: int, limit: int) -> int:
 Callback = Callable[[np.ndarray, np.ndarray], None]
 
 
-def resolve_model(model: str, *, cache_dir: Path | None = None,
-                  static_dims: int = 256) -> ModelSource:
+def resolve_model(model: str, *, cache_dir: Path | None = None, static_dims: int = 256,
+                  progress: bool = False) -> ModelSource:
     """The verified model folder a model name stands for (distilling ``static`` if needed).
 
     Parameters
@@ -65,6 +65,8 @@ def resolve_model(model: str, *, cache_dir: Path | None = None,
         Cache folder, where the distilled static model is kept (needed for ``static``).
     static_dims
         PCA dimensions of the static model.
+    progress
+        Show progress bars while distilling the static model (first use).
     """
     if model == "minilm":
         return verify_minilm()
@@ -73,7 +75,7 @@ def resolve_model(model: str, *, cache_dir: Path | None = None,
         from textmine.models.static import ensure_static
 
         folder = cache_dir if cache_dir is not None else cache_location()[0]
-        return ensure_static(verify_minilm(), folder, dims=static_dims)
+        return ensure_static(verify_minilm(), folder, dims=static_dims, progress=progress)
     return local_folder(model)
 
 

@@ -17,7 +17,9 @@ when complete, under a file lock, so two runs at once distil once and never see 
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -35,6 +37,7 @@ from textmine.models.sources import RECORD_FILE, ModelSource, combine_hashes, fi
 #: so that the folder's bytes (and content hash) are the same wherever it is distilled
 BASE_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 _LOCK_TIMEOUT_S = 1800.0
+log = logging.getLogger("textmine")
 
 
 def static_folder(cache_dir: Path, minilm: ModelSource, dims: int) -> Path:
@@ -56,7 +59,8 @@ def _check(folder: Path) -> tuple[dict, str] | str:
     return record, combine_hashes(actual)
 
 
-def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256) -> ModelSource:
+def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256,
+                  progress: bool = False) -> ModelSource:
     """The static model for ``minilm`` and ``dims``, distilled first if it is not in the cache.
 
     Parameters
@@ -67,12 +71,15 @@ def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256) -> M
         The cache folder (``models/`` is made inside it).
     dims
         PCA dimensions of the static vectors.
+    progress
+        Show the libraries' progress bars while distilling.
 
     Returns
     -------
     ModelSource
         Kind ``static``; ``details`` say what it was distilled from and how.
     """
+    Path(cache_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = static_folder(cache_dir, minilm, dims)
     checked = _check(folder) if folder.exists() else "absent"
     if isinstance(checked, str):
@@ -89,7 +96,9 @@ def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256) -> M
                         f"{folder}: the distilled static model failed its check ({checked}); "
                         f"it was moved to {aside.name} and will be distilled again",
                         TextmineWarning, stacklevel=2)
-                _distill_into(folder, minilm, dims)
+                log.info("distilling the static model from MiniLM into %s (first use only; "
+                         "about a minute)", folder)
+                _distill_into(folder, minilm, dims, progress=progress)
                 checked = _check(folder)
                 if isinstance(checked, str):  # pragma: no cover - would be a bug in _distill_into
                     raise ModelError(f"the distilled static model fails its check: {checked}",
@@ -99,12 +108,12 @@ def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256) -> M
     return ModelSource(name="static", kind="static", path=folder, sha256=sha, details=details)
 
 
-def _distill_into(folder: Path, minilm: ModelSource, dims: int) -> None:
+def _distill_into(folder: Path, minilm: ModelSource, dims: int, *, progress: bool) -> None:
     """Distil into a temporary sibling, then rename it to ``folder`` (complete or absent)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
     try:
         start = time.perf_counter()
-        model = distill(minilm.path, dims=dims)
+        model = distill(minilm.path, dims=dims, progress=progress)
         model.save_pretrained(str(tmp))
         record = {
             "distilled_from": {"name": minilm.name, "sha256": minilm.sha256,
@@ -122,7 +131,7 @@ def _distill_into(folder: Path, minilm: ModelSource, dims: int) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def distill(minilm_path: Path, *, dims: int = 256):
+def distill(minilm_path: Path, *, dims: int = 256, progress: bool = False):
     """Distil a model2vec ``StaticModel`` from a local MiniLM folder, offline.
 
     The transformer and tokenizer are loaded here from the local folder (never by name from a
@@ -130,17 +139,30 @@ def distill(minilm_path: Path, *, dims: int = 256):
     machine (two runs, same vectors).
     """
     try:
+        import model2vec.distill.inference as m2v_inference
         from model2vec.distill import distill_from_model
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
     except ImportError as exc:
         raise ModelError(
             f"distilling the static model needs model2vec and skeletoken ({exc})",
             key="embed.model", hint="pip install model2vec skeletoken") from None
+    if not progress:
+        hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(minilm_path), local_files_only=True,
                                       trust_remote_code=False)
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_path), local_files_only=True,
                                               trust_remote_code=False, use_fast=True)
-    static = distill_from_model(model=model, tokenizer=tokenizer, device="cpu", pca_dims=dims)
+    # model2vec shows a bar of its own, with no switch: quieten it when no bar was asked for
+    bar = getattr(m2v_inference, "tqdm", None)
+    if bar is not None and not progress:
+        m2v_inference.tqdm = functools.partial(bar, disable=True)
+    try:
+        static = distill_from_model(model=model, tokenizer=tokenizer, device="cpu",
+                                    pca_dims=dims)
+    finally:
+        if bar is not None:
+            m2v_inference.tqdm = bar
     static.config["tokenizer_name"] = BASE_NAME
     static.base_model_name = BASE_NAME
     return static

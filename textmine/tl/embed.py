@@ -133,7 +133,9 @@ def embed(
     start = time.perf_counter()
     key = cfg.key_added or default_key(cfg.model)
     root, _ = cache_location(cfg.cache_dir)
-    source = resolve_model(cfg.model, cache_dir=root, static_dims=cfg.static_dims)
+    show = _show_progress(cfg.progress)
+    source = resolve_model(cfg.model, cache_dir=root, static_dims=cfg.static_dims,
+                           progress=show)
     identity = encoder_id(source)
     model_key = _model_key(identity)
 
@@ -164,7 +166,7 @@ def embed(
         t0 = time.perf_counter()
         vectors[missing] = _encode(embedder, [unique[i] for i in missing],
                                    [shas[i] for i in missing], store, model_key,
-                                   show=_show_progress(cfg.progress), auto=cfg.progress == "auto",
+                                   show=show, auto=cfg.progress == "auto",
                                    name=source.name)
         encode_seconds = time.perf_counter() - t0
 
