@@ -178,6 +178,8 @@ class EmbeddingCache:
         found: dict[bytes, np.ndarray] = {}
         unique = list(dict.fromkeys(text_shas))
         with closing(self._connect()) as con:
+            # a damaged row may hold TEXT where a BLOB belongs: read bytes, let the check judge
+            con.text_factory = bytes
             for start in range(0, len(unique), _CHUNK):
                 chunk = unique[start:start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -185,8 +187,10 @@ class EmbeddingCache:
                     f"SELECT text_sha, dim, vec, checksum FROM vectors "  # noqa: S608 (marks only)
                     f"WHERE model = ? AND text_sha IN ({marks})", (model_key, *chunk))
                 for text_sha, dim, blob, checksum in rows:
-                    if (len(blob) != 4 * dim or dim <= 0
-                            or checksum != _checksum(model_key, text_sha, dim, blob)):
+                    if not (isinstance(blob, bytes) and isinstance(dim, int)
+                            and isinstance(checksum, bytes) and isinstance(text_sha, bytes)
+                            and dim > 0 and len(blob) == 4 * dim
+                            and checksum == _checksum(model_key, text_sha, dim, blob)):
                         self.corrupt_rows += 1
                         continue
                     found[text_sha] = np.frombuffer(blob, dtype="<f4").copy()

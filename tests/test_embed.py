@@ -1,0 +1,140 @@
+"""tl.embed with MiniLM on real transcripts: alignment, de-duplication, an exact cache, damaged
+cache entries recomputed, vectors that depend on their text alone, the progress bar."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import textmine as tm
+from textmine.errors import TextmineWarning
+from textmine.models import SentenceEmbedder
+from textmine.models.cache import DB_NAME
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sentences(example_corpus):
+    """160 sentence segments of the example study, short ones kept so that texts repeat."""
+    corpus = example_corpus.copy()
+    tm.pp.segment(corpus, unit="sentence", min_words=1)
+    return corpus[:160]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return SentenceEmbedder("minilm").fit()
+
+
+def test_embed_stores_aligned_float32_and_embeds_each_text_once(sentences, minilm, tmp_path):
+    corpus = sentences.copy()
+    texts = corpus.segments["text"].tolist()
+    assert len(set(texts)) < len(texts), "the subset should hold repeated sentences"
+    stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    matrix = corpus.embeddings["minilm"]
+    assert matrix.dtype == np.float32 and matrix.flags.c_contiguous
+    assert matrix.shape == (len(texts), 384)
+    assert (stats.n_texts, stats.n_unique) == (len(texts), len(set(texts)))
+    assert (stats.cache_hits, stats.cache_misses) == (0, len(set(texts)))
+    assert stats.model_sha256 == minilm.source_.sha256 and stats.torch_threads >= 1
+    # the same vectors sentence-transformers gives, up to float rounding of padding
+    direct = minilm.model_.encode(texts, batch_size=32, convert_to_numpy=True)
+    np.testing.assert_allclose(matrix, direct, atol=1e-6)
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
+    first = {}
+    for text, row in zip(texts, matrix, strict=True):
+        assert first.setdefault(text, row.tobytes()) == row.tobytes()
+    info = corpus.uns["embeddings"]["minilm"]
+    assert info["model"]["weights_sha256"] == tm.models.sources.MINILM_WEIGHTS_SHA256
+    assert info["params"]["model"] == "minilm" and info["dim"] == 384
+    assert "path" not in info["model"]  # paths differ between machines; the manifest has it
+    # slicing keeps rows aligned
+    sub = corpus[10:20]
+    assert np.array_equal(sub.embeddings["minilm"], matrix[10:20])
+
+
+def test_cache_hits_are_exactly_what_a_fresh_encode_returns(sentences, tmp_path):
+    # warm the cache with half the texts (other batch companions than in the full run)...
+    half = sentences[::2].copy()
+    tm.tl.embed(half, cache_dir=tmp_path, progress=False, batch_size=7)
+    full = sentences.copy()
+    stats = tm.tl.embed(full, cache_dir=tmp_path, progress=False)
+    n_unique = full.segments["text"].nunique()
+    assert stats.cache_hits == half.segments["text"].nunique()
+    assert stats.cache_hits + stats.cache_misses == n_unique
+    # ...and a run without cache gives the same bytes
+    fresh = sentences.copy()
+    tm.tl.embed(fresh, cache=False, progress=False)
+    assert full.embeddings["minilm"].tobytes() == fresh.embeddings["minilm"].tobytes()
+    # fully warm: nothing encoded, the model is not even loaded, same bytes
+    warm = sentences.copy()
+    stats = tm.tl.embed(warm, cache_dir=tmp_path, progress=False)
+    assert (stats.cache_hits, stats.cache_misses, stats.torch_threads) == (n_unique, 0, None)
+    assert warm.embeddings["minilm"].tobytes() == fresh.embeddings["minilm"].tobytes()
+    assert warm.uns["embeddings"]["minilm"]["model"] == fresh.uns["embeddings"]["minilm"]["model"]
+
+
+def test_damaged_cache_rows_are_recomputed_never_used(sentences, tmp_path):
+    corpus = sentences[:40].copy()
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    reference = corpus.embeddings["minilm"].copy()
+    with sqlite3.connect(tmp_path / DB_NAME) as con:
+        rows = con.execute("SELECT text_sha, vec FROM vectors LIMIT 3").fetchall()
+        for key, blob in rows[:2]:  # one flipped bit in each of two stored vectors
+            flipped = bytearray(blob)
+            flipped[7] ^= 0x10
+            con.execute("UPDATE vectors SET vec = ? WHERE text_sha = ?", (bytes(flipped), key))
+        # and one whose first value was zeroed (SQL's || turns the BLOB into TEXT, too)
+        con.execute("UPDATE vectors SET vec = zeroblob(4) || substr(vec, 5) WHERE text_sha = ?",
+                    (rows[2][0],))
+    again = sentences[:40].copy()
+    with pytest.warns(TextmineWarning, match="3 cached embedding.*recomputed"):
+        stats = tm.tl.embed(again, cache_dir=tmp_path, progress=False)
+    assert (stats.corrupt_recomputed, stats.cache_misses) == (3, 3)
+    assert again.embeddings["minilm"].tobytes() == reference.tobytes()
+    stats = tm.tl.embed(sentences[:40].copy(), cache_dir=tmp_path, progress=False)
+    assert (stats.corrupt_recomputed, stats.cache_misses) == (0, 0)  # repaired
+
+
+def test_unreadable_cache_file_is_replaced(sentences, tmp_path):
+    corpus = sentences[:20].copy()
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    (tmp_path / DB_NAME).write_bytes(b"\x00" * 4096)
+    again = sentences[:20].copy()
+    with pytest.warns(TextmineWarning, match="could not be read"):
+        stats = tm.tl.embed(again, cache_dir=tmp_path, progress=False)
+    assert stats.cache_hits == 0 and stats.cache_misses == again.segments["text"].nunique()
+    assert again.embeddings["minilm"].tobytes() == corpus.embeddings["minilm"].tobytes()
+
+
+def test_each_vector_depends_on_its_text_alone(minilm, data_dir):
+    table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
+    comments = table["FFT answer"].dropna().astype(str).str.strip()
+    texts = random.Random(0).sample(sorted(set(comments[comments != ""])), 120)
+    base = minilm.transform(texts)
+    order = np.random.default_rng(1).permutation(len(texts))
+    shuffled = minilm.transform([texts[i] for i in order])[np.argsort(order)]
+    assert base.tobytes() == shuffled.tobytes()
+    small = SentenceEmbedder("minilm", batch_size=3).fit()
+    subset = list(range(0, len(texts), 4))
+    assert small.transform([texts[i] for i in subset]).tobytes() == base[subset].tobytes()
+    # plain sentence-transformers batching does not have this property: padding changes bits
+    st = minilm.model_
+    plain = st.encode(texts, batch_size=32, convert_to_numpy=True)
+    plain_one = np.vstack([st.encode([texts[i]], convert_to_numpy=True) for i in subset])
+    assert not np.array_equal(plain[subset], plain_one)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(sentences, capsys):
+    corpus = sentences[:12].copy()
+    tm.tl.embed(corpus, cache=False, progress=True)
+    assert "embedding (minilm)" in capsys.readouterr().err
+    tm.tl.embed(corpus, cache=False, progress=False)
+    assert "embedding" not in capsys.readouterr().err
+    tm.tl.embed(corpus, cache=False)  # auto: stderr is not a terminal here
+    assert "embedding" not in capsys.readouterr().err
