@@ -139,3 +139,12 @@ def test_config_model_folder_resolves_against_the_config_file(tmp_path):
         assert cfg.embed.model == keyword
     with pytest.raises(ConfigError, match="embed.modle"):
         tm.load_config(path, overrides=["embed.modle=static"])
+
+
+def test_validate_catches_a_missing_model_folder(example_copy, capsys):
+    config = str(example_copy / "configs/example.yaml")
+    code = main(["validate", config, "--set", "embed.model=models/nowhere"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(example_copy / "configs" / "models" / "nowhere") in err
+    assert "embedding model folder not found" in err

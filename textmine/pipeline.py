@@ -14,6 +14,7 @@ from textmine.corpus import Corpus
 from textmine.errors import TextmineWarning
 from textmine.io.corpus_dir import write_tables
 from textmine.io.transcripts import expand_paths
+from textmine.models.sources import BUILTIN_MODELS, local_folder, verify_minilm
 from textmine.runfolder import (
     Stages,
     now_utc,
@@ -156,10 +157,18 @@ def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
 
 def validate(config: str | Path | dict | Config, *,
              overrides: list[str] | None = None) -> tuple[Config, Corpus, list[str]]:
-    """Check a config and its inputs (read and place codes; no segmenting or models)."""
+    """Check a config and its inputs: read, place codes, verify the embedding model's files.
+
+    Nothing heavy: no segmenting, no model loaded.
+    """
     cfg = config if isinstance(config, Config) else load_config(config, overrides=overrides)
     cfg = cfg.resolved()
     expand_paths(cfg.input.transcripts, cfg.base_dir)
+    # a missing model folder or damaged weights should stop here, not after reading everything
+    if cfg.embed.model in BUILTIN_MODELS:
+        verify_minilm()  # static is distilled from it
+    else:
+        local_folder(cfg.embed.model)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TextmineWarning)
         corpus, _ = read_inputs(cfg, Stages())
