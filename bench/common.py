@@ -61,13 +61,22 @@ def serdif_quotes() -> tuple[list[str], list[str]]:
 
 
 def focus_group_spans() -> tuple[list[str], list[str]]:
-    """Open-science focus-group coded spans with exactly one code (the human label)."""
+    """Open-science focus-group coded spans with one code family (the human label).
+
+    The 377 fine codes (``B-OPR``, ``F-SA``...) are grouped by family, the part before the
+    dash (B = barrier, F = facilitator, PE = prior experience...); spans coded with more than
+    one family, and families with fewer than 5 spans, are left out.
+    """
     table = pd.read_csv(data_dir() / "os_focus_groups" / "Data" / "Prepped Data" /
                         "codeReferences.csv")
     table["Comment"] = table["Comment"].astype(str).str.strip()
-    codes = table.groupby("Comment")["Code"].nunique()
-    single = table[table["Comment"].map(codes) == 1].drop_duplicates("Comment")
-    return single["Comment"].tolist(), single["Code"].tolist()
+    table["family"] = table["Code"].astype(str).str.split("-").str[0].str.strip()
+    table = table[~table["family"].str.contains(",")]
+    families = table.groupby("Comment")["family"].nunique()
+    single = table[table["Comment"].map(families) == 1].drop_duplicates("Comment")
+    sizes = single["family"].value_counts()
+    single = single[single["family"].map(sizes) >= 5]
+    return single["Comment"].tolist(), single["family"].tolist()
 
 
 def corpus_from_texts(texts: list[str]):

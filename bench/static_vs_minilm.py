@@ -4,7 +4,7 @@ recover human labels on coded real data.
     .venv/bin/python bench/static_vs_minilm.py
 
 Data sets (single-label items only): NHS patient comments (v6 framework category), SERDIF
-think-aloud quotes (tag), open-science focus-group coded spans (code).
+think-aloud quotes (tag), open-science focus-group coded spans (code family, e.g. barrier).
 
 Topic stand-in: the topic stage (BERTopic) is not built yet, so topics here are KMeans
 clusters (k = number of human labels, L2-normalised vectors, 5 seeds, n_init=10): a transparent
