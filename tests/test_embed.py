@@ -138,3 +138,27 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(sentences, capsys):
     assert "embedding" not in capsys.readouterr().err
     tm.tl.embed(corpus, cache=False)  # auto: stderr is not a terminal here
     assert "embedding" not in capsys.readouterr().err
+
+
+CHILD = """
+import sys, json
+import numpy as np
+import torch
+torch.set_num_threads(1)
+from textmine.models import SentenceEmbedder
+texts = json.load(open(sys.argv[1]))
+np.save(sys.argv[2], SentenceEmbedder("minilm", batch_size=5).fit().transform(texts))
+"""
+
+
+def test_vectors_are_the_same_in_another_process_with_one_thread(sentences, minilm, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    texts = list(dict.fromkeys(sentences.segments["text"]))[:40]
+    (tmp_path / "texts.json").write_text(json.dumps(texts))
+    subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "texts.json"),
+                    str(tmp_path / "child.npy")], check=True, capture_output=True, timeout=600)
+    child = np.load(tmp_path / "child.npy")
+    assert child.tobytes() == minilm.transform(texts).tobytes()
