@@ -27,8 +27,6 @@ OFFLINE_ENV = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
     "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-    # the fast tokenizers' own thread pool fights torch for the two cores and warns after fork
-    "TOKENIZERS_PARALLELISM": "false",
 }
 
 
