@@ -1,3 +1,6 @@
 """Tools: embed, topics, track, align (corpus in, results stored under a key)."""
 
-__all__: list[str] = []
+from textmine.tl.embed import embed
+from textmine.tl.topics import topics
+
+__all__ = ["embed", "topics"]
