@@ -95,10 +95,45 @@ class InputConfig(Section):
         return value
 
 
-class ProtectConfig(Section):
-    """Pseudonymisation (filled by the protect step)."""
+PatternKind = Literal["email", "phone", "nhs_number", "postcode", "url"]
+PATTERN_KINDS: tuple[str, ...] = ("email", "phone", "nhs_number", "postcode", "url")
 
-    roster: str | None = None
+
+class ProtectConfig(Section):
+    """Pseudonymisation: roster names and identifier patterns, replaced before anything else."""
+
+    roster: str | None = Field(
+        None, description="CSV/XLSX/YAML: name, kind (person/organisation/place), "
+        "optional pseudonym and aliases")
+    patterns: list[PatternKind] = Field(
+        default_factory=lambda: list(PATTERN_KINDS),
+        description="identifier patterns to replace (all by default)")
+    custom: dict[str, str] = Field(
+        default_factory=dict,
+        description="LABEL -> regular expression of further identifiers, replaced by [LABEL]")
+    name_parts: bool = Field(
+        True, description="also replace a roster person's first name or surname on its own")
+    map_file: str | None = Field(
+        None, description="write the pseudonym map here (outside the run folder); "
+        "default: never written")
+    verify: bool = Field(
+        True, description="check every written file for identifiers before a run folder "
+        "or corpus folder is put in place")
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", label):
+                raise ValueError(f"label {label!r} must be letters, digits and _")
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"regular expression for {label!r} does not compile: {exc}") from None
+            if compiled.match(""):
+                raise ValueError(f"regular expression for {label!r} matches empty text")
+        return value
 
 
 class CodeColumns(Section):
@@ -228,7 +263,7 @@ class Config(Section):
 
 #: (section, key) of every config value that is a file path, resolved against the config file
 PATH_FIELDS: list[tuple[str | None, str]] = [
-    ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"),
+    ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"), ("protect", "map_file"),
     ("codes", "path"), ("codes", "codebook"), (None, "out"),
 ]
 
