@@ -432,6 +432,10 @@ def validate_section(model: type[Section], values: dict[str, Any], *, section: s
         return model.model_validate(values)
     except ValidationError as exc:
         err = config_error(exc, source=None, lines={})
-        err.key = f"{section}.{err.key}" if err.key else section
-        err.message = err.message.replace(f"'{err.key.split('.', 1)[-1]}'", repr(err.key), 1)
+        bare = err.key
+        err.key = f"{section}.{bare}" if bare else section
+        if bare and err.message.startswith(f"{bare}: "):  # "patterns.0: ..." names its section
+            err.message = f"{err.key}: " + err.message[len(bare) + 2:]
+        else:
+            err.message = err.message.replace(f"'{bare}'", repr(err.key), 1)
         raise err from None

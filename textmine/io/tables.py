@@ -38,12 +38,15 @@ def read_table(
                 path=path,
                 hint="open it in a spreadsheet program and save it again as .xlsx",
             ) from None
-        frame = frame.astype(object).where(frame.notna(), None)
-        for column in frame.columns:
-            frame[column] = [
-                v if v is None or hasattr(v, "year") else str(v).strip() or None
+        # built column by column as object Series: assigning a list lets pandas infer a
+        # string dtype that turns None back into NaN (an empty cell would read as "nan")
+        frame = pd.DataFrame({
+            column: pd.Series([
+                None if _missing(v) else v if hasattr(v, "year") else str(v).strip() or None
                 for v in frame[column]
-            ]
+            ], dtype=object)
+            for column in frame.columns
+        })
     elif suffix in (".csv", ".tsv"):
         text = decode(read_bytes(path, error=error), path, encoding=encoding)
         if not text.strip():
@@ -79,6 +82,13 @@ def read_table(
         raise error(f"column {dup!r} appears twice in the header", path=path, line=1)
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _data_line_numbers(text: str, delimiter: str) -> list[int]:

@@ -67,7 +67,10 @@ def _kind(value: object, path: Path, line: int | None) -> str:
 
 
 def _text(value: object, what: str, path: Path, line: int | None) -> str:
-    if value is None or isinstance(value, bool | dict | list):
+    if value is None or (isinstance(value, float) and value != value):
+        raise RosterError(f"empty {what}", path=path, line=line, key="protect.roster",
+                          hint=f"give every entry a {what}, or delete the row")
+    if isinstance(value, bool | dict | list):
         raise RosterError(f"{what} must be text", path=path, line=line, key="protect.roster",
                           hint=f"give every entry a {what} as plain text")
     text = " ".join(str(value).split())
