@@ -47,6 +47,10 @@ _URL = re.compile(
     rf"|(?<![\w@.\-])(?:[a-z0-9](?:[a-z0-9\-]{{0,61}}[a-z0-9])?\.)+(?:{_TLDS})"
     r"(?![\w\-@])(?:/[^\s<>\"'`]*)?",
     re.IGNORECASE)
+# spoken addresses as transcribers write them: "jane dot smith at nhs dot net"
+_SPOKEN_EMAIL = re.compile(
+    r"(?<![\w.])\w+(?:\s+dot\s+\w+)*\s+at\s+\w+(?:\s+dot\s+\w+)*\s+dot\s+"
+    rf"(?:{_TLDS})(?!\w)", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?)]}'\"’”"
 # NHS numbers: 10 digits, 3-3-4 with optional space or dash (validated by check digit below)
 _NHS = re.compile(r"(?<![\w.])(\d{3})[ \u00a0\-]?(\d{3})[ \u00a0\-]?(\d{4})(?![\w]|\.\d)")
@@ -62,8 +66,9 @@ _PHONE_START = re.compile(r"^(?:\+|00|\(?0)")
 
 
 def _emails(text: str) -> Iterable[tuple[int, int]]:
-    for m in _EMAIL.finditer(text):
-        yield m.start(), m.end()
+    for regex in (_EMAIL, _SPOKEN_EMAIL):
+        for m in regex.finditer(text):
+            yield m.start(), m.end()
 
 
 def _urls(text: str) -> Iterable[tuple[int, int]]:
@@ -109,6 +114,7 @@ PRIORITY = ("email", "url", "nhs_number", "phone", "postcode", "person", "organi
 
 _SEP = r"(?:\.?[\s_\-\u2010\u2011\u2013]+|\.)"
 _SEP_SPLIT = re.compile(r"\.?[\s_\-\u2010\u2011\u2013]+|\.")
+_INITIAL = re.compile(r"(?<![^\W_])[A-Z]\.?[ \t]+\Z")
 _APOSTROPHES = "'\u2019\u2018`\u02bc"
 _APOS_CLASS = "['\u2019\u2018`\u02bc]"
 TITLES = frozenset([
@@ -300,8 +306,12 @@ class NameMatcher:
                 target = table.get(key) or (table.get(key[:-1]) if key.endswith("s") else None)
                 if target is None:
                     continue
-                out.append(Found(m.start(), m.end(), target.kind, target.pseudonym,
-                                 m.group()))
+                start = m.start()
+                if target.kind == "person":  # "J. Smith": the initial goes with the name
+                    initial = _INITIAL.search(text, max(0, start - 4), start)
+                    start = initial.start() if initial else start
+                out.append(Found(start, m.end(), target.kind, target.pseudonym,
+                                 text[start:m.end()]))
         return out
 
 
