@@ -7,6 +7,7 @@ validate keyword arguments given in a notebook, so both paths share one set of r
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import os
 import re
@@ -49,6 +50,10 @@ class InputConfig(Section):
         "auto", description="speaker labels in plain text: Name: text | Name  00:00 | none"
     )
     encoding: str = "utf-8"
+    max_line_chars: int = Field(
+        100_000, ge=1_000,
+        description="a longer line is not a transcript (binary data, or an export without "
+        "line breaks)")
     metadata: str | None = Field(None, description="CSV/XLSX sheet, one row per transcript")
     doc_id_column: str = "doc_id"
     dates: dict[str, str | list[str]] = Field(
@@ -81,6 +86,17 @@ class InputConfig(Section):
     on_no_speakers: Literal["warn", "error"] = "warn"
     columns: TableColumns = Field(default_factory=TableColumns)
     sheet: str | int = 0
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {value!r}: use a Python codec name such as utf-8 "
+                "or cp1252") from None
+        return value
 
     @field_validator("line_speakers", "skip_lines")
     @classmethod
@@ -285,6 +301,7 @@ def _key_lines(node: yaml.Node, path: tuple = (), out: dict | None = None, *, so
                     path=source,
                     line=line,
                     key=".".join(map(str, path + (key,))),
+                    hint="keep one of them",
                 )
             seen[key] = line
             out[path + (key,)] = line
@@ -317,7 +334,10 @@ def _model_fields_at(loc: tuple) -> list[str]:
 def config_error(exc: ValidationError, *, source: Path | None, lines: dict) -> ConfigError:
     """The first pydantic error as one clear line."""
     err = exc.errors()[0]
-    loc = tuple(err["loc"])
+    # a union reports which member failed ("transcripts.str"): not a key the user wrote
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (
+        p in ("str", "int", "float", "bool") or "[" in p or p.endswith("Config")
+        or p == "TableColumns" or p == "CodeColumns")))
     key = ".".join(str(p) for p in loc)
     line = None
     for n in range(len(loc), 0, -1):
@@ -325,15 +345,20 @@ def config_error(exc: ValidationError, *, source: Path | None, lines: dict) -> C
             line = lines[loc[:n]]
             break
     if err["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _model_fields_at(loc), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else None
+        fields = _model_fields_at(loc)
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        hint = (f"did you mean {close[0]!r}?" if close else
+                f"this section's keys are {', '.join(fields)}" if fields else
+                "remove it (docs/config.md lists every key)")
         return ConfigError(f"unknown key {key!r}", path=source, line=line, key=key, hint=hint)
     if err["type"] == "missing":
-        return ConfigError(f"required key {key!r} is missing", path=source, key=key)
+        return ConfigError(f"required key {key!r} is missing", path=source, key=key,
+                           hint="add it (configs/example.yaml shows a complete config)")
     given = err.get("input")
     shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
     message = err["msg"].removeprefix("Value error, ")
-    return ConfigError(f"{key}: {message}{shown}", path=source, line=line, key=key)
+    return ConfigError(f"{key}: {message}{shown}", path=source, line=line, key=key,
+                       hint=f"fix the value of {key} (docs/config.md says what it accepts)")
 
 
 def _apply_set(data: dict, assignment: str) -> None:
@@ -388,9 +413,17 @@ def load_config(
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError("config file not found", path=path) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file cannot be read: {exc}", path=path) from None
+            raise ConfigError("config file not found", path=path,
+                              hint="check the path; configs/example.yaml is a template") from None
+        except IsADirectoryError:
+            raise ConfigError("config path is a folder", path=path,
+                              hint="name the YAML file itself") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file is not UTF-8 text (byte {exc.start})", path=path,
+                              hint="save the config as UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"config file cannot be read ({exc.strerror})", path=path,
+                              hint="check the file's permissions") from None
         try:
             node = yaml.compose(text)
             data = yaml.safe_load(text)
@@ -400,12 +433,14 @@ def load_config(
             raise ConfigError(
                 f"not valid YAML: {problem}", path=path,
                 line=mark.line + 1 if mark else None,
+                hint="indent with spaces, close every bracket and quote",
             ) from None
         if data is None:
             raise ConfigError("config file is empty", path=path,
                               hint="see configs/example.yaml for a template")
         if not isinstance(data, dict):
-            raise ConfigError("config must be a mapping of sections", path=path, line=1)
+            raise ConfigError("config must be a mapping of sections", path=path, line=1,
+                              hint="start from configs/example.yaml")
         lines = _key_lines(node, source=path)
     data = _deep_copy(data)
     for assignment in overrides or []:

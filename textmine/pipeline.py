@@ -103,6 +103,9 @@ def _run_folder(cfg: Config, out: str | Path | None) -> Path:
                           hint="choose another folder with --out or remove the file")
     if cfg.protect.map_file:
         map_file = Path(cfg.protect.map_file).resolve()
+        if map_file.is_dir():
+            raise ConfigError("protect.map_file is a folder", path=cfg.source,
+                              key="protect.map_file", hint="name a .csv file in it")
         if map_file == folder or folder in map_file.parents:
             raise ConfigError(
                 "protect.map_file is inside the run folder, which is meant to be shared",

@@ -48,15 +48,21 @@ def read_table(
             for column in frame.columns
         })
     elif suffix in (".csv", ".tsv"):
-        text = decode(read_bytes(path, error=error), path, encoding=encoding)
+        text = decode(read_bytes(path, error=error), path, encoding=encoding, error=error)
         if not text.strip():
-            raise error("the file is empty", path=path)
+            raise error("the file is empty", path=path,
+                        hint="fill it, or remove it from the config")
         delimiter = "\t" if suffix == ".tsv" else ","
         try:
             rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                    strict=True))
         except csv.Error as exc:
-            raise error(f"malformed CSV: {exc}", path=path) from None
+            problem = str(exc)
+            if "field larger" in problem:
+                problem = "a cell is longer than 131,072 characters"
+            raise error(f"malformed CSV: {problem}", path=path,
+                        hint="check for an unclosed quote, or save the sheet again as CSV "
+                        "(UTF-8) from a spreadsheet program") from None
         header, body = rows[0], rows[1:]
         for number, row in enumerate(body, start=2):
             if len(row) != len(header) and any(cell.strip() for cell in row):
@@ -79,7 +85,8 @@ def read_table(
         )
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
-        raise error(f"column {dup!r} appears twice in the header", path=path, line=1)
+        raise error(f"column {dup!r} appears twice in the header", path=path, line=1,
+                    hint="rename one of them")
     frame.columns = [str(c) for c in frame.columns]
     return frame
 
