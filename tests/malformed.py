@@ -477,6 +477,18 @@ def config_cases() -> list[Case]:
         Case("yaml-input-null", _set("input", None), "input"),
         Case("yaml-missing-transcripts", _config(lambda d: d["input"].pop("transcripts")),
              "input.transcripts"),
+        Case("yaml-nested-too-deep", _raw_config(
+            "input:\n  transcripts: transcripts/*\nx: " + "[" * 5000 + "]" * 5000 + "\n"),
+             "config.yaml"),
+        Case("yaml-alias-bomb", _raw_config(
+            "input:\n  transcripts: transcripts/*\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+                for i in range(8))), "config.yaml"),
+        Case("yaml-transcripts-empty-list", _set("input.transcripts", []), "input.transcripts"),
+        Case("yaml-transcripts-empty-string", _set("input.transcripts", ""),
+             "input.transcripts"),
+        Case("yaml-metadata-empty-string", _set("input.metadata", ""), "input.metadata"),
+        Case("yaml-roster-empty-string", _set("protect.roster", " "), "protect.roster"),
         Case("config-missing-file", lambda s: (s / "config.yaml").unlink(), "config.yaml"),
         Case("config-is-a-folder", _both(lambda s: (s / "config.yaml").unlink(),
                                          lambda s: (s / "config.yaml").mkdir()), "config.yaml"),

@@ -239,7 +239,15 @@ def _config(study, **protect):
 
 
 def test_run_folder_holds_counts_but_never_the_map(study):
-    result = tm.run(_config(study), out=study / "out")
+    # codes for a transcript not in the study, named after a person: reported by id
+    pd.DataFrame({"doc_id": ["R1_1", "Jane_Smith_notes"], "start_char": [30, 1],
+                  "end_char": [60, 5], "code": ["Leadership", "Other"]}).to_csv(
+        study / "codes.csv", index=False)
+    config = yaml.safe_load(_config(study).read_text())
+    config["codes"] = {"path": "codes.csv"}
+    (study / "c.yaml").write_text(yaml.safe_dump(config))
+    result = tm.run(study / "c.yaml", out=study / "out")
+    assert result.manifest["stages"]["codes"]["unknown_documents"] == ["PERSON_1_notes"]
     files = [p for p in (study / "out").rglob("*") if p.is_file()]
     assert not any("map" in p.name or "pseudonym" in p.name for p in files)
     protect = result.manifest["stages"]["protect"]

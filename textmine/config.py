@@ -22,6 +22,13 @@ from textmine.errors import ConfigError
 Role = Literal["interviewer", "participant", "other", "unknown"]
 
 
+def _not_blank(value: str | None) -> str | None:
+    """A file path that is given must name something (``""`` would mean the config folder)."""
+    if value is not None and not value.strip():
+        raise ValueError("is empty: name a file, or leave the key out")
+    return value
+
+
 class Section(BaseModel):
     """A config section: unknown keys are errors, values are checked on assignment."""
 
@@ -87,6 +94,20 @@ class InputConfig(Section):
     columns: TableColumns = Field(default_factory=TableColumns)
     sheet: str | int = 0
 
+    @field_validator("transcripts")
+    @classmethod
+    def _some_transcripts(cls, value: str | list[str]) -> str | list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not items or any(not item.strip() for item in items):
+            raise ValueError("is empty: name the transcript files with a glob such as "
+                             "transcripts/*.docx or a list of files")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
+
     @field_validator("encoding")
     @classmethod
     def _known_codec(cls, value: str) -> str:
@@ -136,6 +157,11 @@ class ProtectConfig(Section):
         True, description="check every written file for identifiers before a run folder "
         "or corpus folder is put in place")
 
+    @field_validator("roster", "map_file")
+    @classmethod
+    def _paths_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
+
     @field_validator("custom")
     @classmethod
     def _custom_patterns(cls, value: dict[str, str]) -> dict[str, str]:
@@ -179,6 +205,11 @@ class CodesConfig(Section):
         None, description="codes that carry their own path, e.g. 'Barriers/Time' with '/'"
     )
     min_match: float = Field(90.0, ge=50, le=100, description="fuzzy score to place a quote")
+
+    @field_validator("path", "codebook")
+    @classmethod
+    def _paths_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
 
 
 class SegmentConfig(Section):
@@ -233,6 +264,11 @@ class Config(Section):
     align: AlignConfig = Field(default_factory=AlignConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
+    @field_validator("out")
+    @classmethod
+    def _out_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
+
     # set by load_config: the file and folder it came from (not part of the YAML)
     _source: Path | None = None
 
@@ -279,16 +315,24 @@ class Config(Section):
 
 #: (section, key) of every config value that is a file path, resolved against the config file
 PATH_FIELDS: list[tuple[str | None, str]] = [
-    ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"), ("protect", "map_file"),
-    ("codes", "path"), ("codes", "codebook"), (None, "out"),
+    ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"),
+    ("protect", "map_file"), ("codes", "path"), ("codes", "codebook"), (None, "out"),
 ]
 
 # ---------------------------------------------------------------------------- loading
 
 
+MAX_CONFIG_NODES = 100_000
+
+
 def _key_lines(node: yaml.Node, path: tuple = (), out: dict | None = None, *, source=None):
     """Map every key path in a YAML document to its line; duplicate keys are errors."""
     out = {} if out is None else out
+    if len(out) > MAX_CONFIG_NODES:
+        # aliases that multiply (&a [*b, *b, ...]) would take hours and all memory to expand
+        raise ConfigError(
+            f"config expands to more than {MAX_CONFIG_NODES:,} values", path=source,
+            hint="a config is a few dozen keys: remove the YAML anchors and aliases (&, *)")
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -427,6 +471,9 @@ def load_config(
         try:
             node = yaml.compose(text)
             data = yaml.safe_load(text)
+        except RecursionError:
+            raise ConfigError("config is nested too deeply", path=path,
+                              hint="a config is a few sections of keys and lists") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

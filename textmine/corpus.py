@@ -359,6 +359,11 @@ class Corpus:
                 f"  codes: {len(self.codes)} spans, {self.codes['code'].nunique()} codes, "
                 f"{self.codes['doc_id'].nunique()} documents"
             )
+        if self.protection is not None:
+            totals = self.protection.summary()["replacements"]
+            lines.append(f"  protected: {sum(totals.values())} identifiers replaced"
+                         + (" (" + ", ".join(f"{k} {n}" for k, n in totals.items()) + ")"
+                            if totals else ""))
         for key, matrix in self.embeddings.items():
             lines.append(f"  embeddings[{key!r}]: {matrix.shape[0]} x {matrix.shape[1]}")
         for key, result in self.results.items():

@@ -171,7 +171,7 @@ def run(
         "inputs": protection.scrub(input_hashes(cfg, corpus)),
         "packages": package_versions(),
         "seeds": {"seed": cfg.seed},
-        "stages": stages.stages,
+        "stages": protection.scrub(stages.stages),  # e.g. codes' unknown document ids
         "warnings": messages,
         "corpus": {"documents": corpus.n_docs, "turns": len(corpus.turns),
                    "segments": len(corpus), "codes": len(corpus.codes)},
