@@ -79,6 +79,11 @@ def test_detector_finds_each_kind_in_the_forms_people_write():
     assert "PERSON_1's team" in replaced and "PLACE_1's clinic" in replaced
     assert "Participant B" in replaced  # the roster's fixed pseudonym
     assert "9434765918" in replaced  # fails the check digit: not an NHS number
+    # a place named by an ordinary word is found capitalised only
+    reading = Detector(read_roster(_write_roster_tmp([
+        {"name": "Reading", "kind": "place", "pseudonym": "", "aliases": ""}])))
+    assert reading.replace("Reading is far; reading helps. READING.")[0] == (
+        "PLACE_1 is far; reading helps. PLACE_1.")
     # ordinary words that are also names are left alone when not capitalised
     assert Detector(read_roster(_write_roster_tmp([
         {"name": "Will May", "kind": "person", "pseudonym": "", "aliases": ""}]))).replace(

@@ -223,13 +223,19 @@ class NameMatcher:
 
     def __init__(self, entries: Sequence[RosterEntry], *, name_parts: bool = True) -> None:
         strong: dict[str, _Target] = {}
-        strong_trie, weak_trie = _Trie(), _Trie()
+        strong_trie, cased_trie, weak_trie = _Trie(), _Trie(), _Trie()
         for index, entry in enumerate(entries):
             target = _Target(entry.kind, entry.pseudonym, index)
             for form in self._strong_forms(entry):
                 key = name_key(form)
                 if key and key not in strong:  # an explicit form names one entry (checked)
                     strong[key] = target
+                if len(_tokens(form)) == 1 and form.lower() in common_words():
+                    # a place called Reading or Bath: the word "reading" is not the place
+                    for variant in {form, fold(form)}:
+                        cased_trie.add(variant[0].upper() + variant[1:])
+                        cased_trie.add(variant.upper())
+                    continue
                 for variant in {form.lower(), fold(form).lower()}:
                     strong_trie.add(variant)
         # a first name or surname alone: it names an entry only if no other entry shares it
@@ -256,6 +262,7 @@ class NameMatcher:
                             weak_trie.add(variant.lower())
         self.strong, self.weak = strong, weak
         self._strong = self._compile(strong_trie, re.IGNORECASE)
+        self._cased = self._compile(cased_trie, 0)
         self._weak = self._compile(weak_trie, 0)
 
     @staticmethod
@@ -298,7 +305,8 @@ class NameMatcher:
     def find(self, text: str) -> list[Found]:
         """Every roster name in ``text`` (overlaps not yet resolved)."""
         out: list[Found] = []
-        for regex, table in ((self._strong, self.strong), (self._weak, self.weak)):
+        for regex, table in ((self._strong, self.strong), (self._cased, self.strong),
+                             (self._weak, self.weak)):
             if regex is None:
                 continue
             for m in regex.finditer(text):
