@@ -418,7 +418,9 @@ def codes_cases() -> list[Case]:
 def roster_cases() -> list[Case]:
     name = "roster.csv"
     return [
-        Case("roster-no-kind-column", _write(name, "name\nJane Smith\n"), name),
+        Case("roster-no-name-column", _write(name, "who,kind\nJane Smith,person\n"), name),
+        Case("roster-two-name-columns", _write(name, "name,original,kind\nA B,A B,person\n"),
+             name),
         Case("roster-unknown-kind", _write(name, "name,kind\nJane Smith,alien\n"), name),
         Case("roster-empty-name", _write(name, "name,kind\n,person\n"), name),
         Case("roster-name-twice", _write(name, "name,kind\nJane Smith,person\nJANE SMITH,person\n"),

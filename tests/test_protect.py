@@ -186,6 +186,20 @@ def test_custom_patterns_and_pattern_choice(study):
     assert "[EMAIL]" in text and "0113 496 0000" in text  # phones left alone when not asked
 
 
+def test_forgiving_roster_layouts(tmp_path):
+    (tmp_path / "a.csv").write_text("Name,Type,Replacement\nJane Smith,Person,P1\n"
+                                    "Leeds,Location,\n", encoding="utf-8")
+    assert [(e.name, e.kind, e.pseudonym) for e in read_roster(tmp_path / "a.csv")] == [
+        ("Jane Smith", "person", "P1"), ("Leeds", "place", "PLACE_1")]
+    (tmp_path / "b.csv").write_text("name\nJane Smith\n", encoding="utf-8")
+    with pytest.warns(tm.TextmineWarning, match="no 'kind' column"):
+        assert read_roster(tmp_path / "b.csv")[0].kind == "person"
+    (tmp_path / "c.txt").write_text("# staff\nJane Smith\n\nRobert Brown\n", encoding="utf-8")
+    assert [e.pseudonym for e in read_roster(tmp_path / "c.txt")] == ["PERSON_1", "PERSON_2"]
+    (tmp_path / "d.yaml").write_text("Jane Smith: person\nLeeds: place\n", encoding="utf-8")
+    assert [e.kind for e in read_roster(tmp_path / "d.yaml")] == ["person", "place"]
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "yaml_list", "yaml_kinds"])
 def test_roster_formats_give_the_same_pseudonyms(tmp_path, fmt):
     rows = [{"name": "Jane Smith", "kind": "person", "pseudonym": None, "aliases": "Janey"},
@@ -218,7 +232,7 @@ def test_roster_formats_give_the_same_pseudonyms(tmp_path, fmt):
 @pytest.mark.parametrize("content,message", [
     ("name,kind\nJane Smith,person\njane smith,person\n", "listed twice"),
     ("name,kind\nJane Smith,alien\n", "is not person, organisation or place"),
-    ("name\nJane Smith\n", "no 'kind' column"),
+    ("who,kind\nJane Smith,person\n", "no 'name' column"),
     ("name,kind,pseudonym\nJane Smith,person,John Brown\nJohn Brown,person,\n",
      "pseudonym is also a roster name"),
     ("name,kind\n,person\n", "empty name"),

@@ -6,8 +6,11 @@ A roster is a CSV/TSV/XLSX sheet or a YAML file. A sheet has the columns
 ``pseudonym`` (optional: what to write instead), ``aliases`` (optional: other forms, such as
 a nickname, an acronym or a former name, separated by ``;`` or ``|``).
 
-Column names are matched ignoring case. A YAML roster is either a list of such mappings or a
-mapping from kind to a list of names (plain strings or mappings)::
+Column names are matched ignoring case (``type``, ``replacement``, ``alias``... are read as
+their obvious field); without a ``kind`` column every entry is a person (with a warning). A
+``.txt`` roster is one person's name per line. A YAML roster is a list of such mappings, a
+mapping from name to kind, or a mapping from kind to a list of names (plain strings or
+mappings)::
 
     person:
       - Jane Smith
@@ -22,12 +25,13 @@ roster order, so the same roster always gives the same pseudonyms (no seed invol
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from textmine.errors import RosterError
+from textmine.errors import RosterError, TextmineWarning
 from textmine.io.tables import read_table, row_line
 
 KINDS = ("person", "organisation", "place")
@@ -39,9 +43,20 @@ _KIND_ALIASES = {
     "organisations": "organisation", "organizations": "organisation", "orgs": "organisation",
     "company": "organisation", "institution": "organisation",
     "place": "place", "places": "place", "location": "place", "locations": "place",
-    "site": "place", "town": "place", "city": "place",
+    "site": "place", "town": "place", "city": "place", "per": "person",
+    "loc": "place", "gpe": "place", "fac": "place", "facility": "place", "hospital": "place",
+    "trust": "organisation", "employer": "organisation",
 }
 _ALIAS_SPLIT = re.compile(r"\s*[;|]\s*")
+# column headings accepted for each field (ignoring case; spaces read as underscores)
+_COLUMN_NAMES = {
+    **dict.fromkeys(["name", "names", "original", "term", "entity", "full_name"], "name"),
+    **dict.fromkeys(["kind", "type", "category", "entity_type", "class"], "kind"),
+    **dict.fromkeys(["pseudonym", "pseudonyms", "replacement", "replace_with", "pseudo",
+                     "code_name"], "pseudonym"),
+    **dict.fromkeys(["aliases", "alias", "variants", "other_names", "forms", "also"],
+                    "aliases"),
+}
 
 
 @dataclass
@@ -89,24 +104,48 @@ def _aliases(value: object, path: Path, line: int | None) -> list[str]:
 
 def _rows_from_sheet(path: Path, encoding: str) -> list[tuple[int | None, dict]]:
     frame = read_table(path, encoding=encoding, error=RosterError)
-    columns = {c.strip().casefold(): c for c in frame.columns}
-    for needed in ("name", "kind"):
-        if needed not in columns:
-            raise RosterError(
-                f"no {needed!r} column; the roster has: " + ", ".join(map(repr, frame.columns)),
-                path=path, line=1, key="protect.roster",
-                hint="a roster needs the columns name and kind (pseudonym and aliases "
-                "are optional)")
-    unknown = [c for c in columns if c not in ("name", "kind", "pseudonym", "aliases")]
+    columns: dict[str, str] = {}
+    unknown = []
+    for column in frame.columns:
+        field_name = _COLUMN_NAMES.get(column.strip().casefold().replace(" ", "_"))
+        if field_name is None:
+            unknown.append(column)
+        elif field_name in columns:
+            raise RosterError(f"two columns give the {field_name}: {columns[field_name]!r} and "
+                              f"{column!r}", path=path, line=1, key="protect.roster",
+                              hint="keep one of them")
+        else:
+            columns[field_name] = column
+    if "name" not in columns:
+        raise RosterError(
+            "no 'name' column; the roster has: " + ", ".join(map(repr, frame.columns)),
+            path=path, line=1, key="protect.roster",
+            hint="a roster needs the columns name and kind (pseudonym and aliases "
+            "are optional)")
     if unknown:
         raise RosterError(
             f"unknown column(s) {unknown}", path=path, line=1, key="protect.roster",
             hint="use name, kind, pseudonym and aliases (several aliases separated by ;)")
+    if "kind" not in columns:
+        warnings.warn(f"{path.name}: the roster has no 'kind' column: every entry is taken "
+                      "to be a person", TextmineWarning, stacklevel=3)
     rows = []
     for position, record in enumerate(frame.to_dict("records")):
-        rows.append((row_line(frame, position),
-                     {k: record[c] for k, c in columns.items()}))
+        row = {name: record[column] for name, column in columns.items()}
+        row.setdefault("kind", "person")
+        rows.append((row_line(frame, position), row))
     return rows
+
+
+def _rows_from_text(path: Path, encoding: str) -> list[tuple[int | None, dict]]:
+    """One name per line (people); ``#`` comments and blank lines are skipped."""
+    from textmine.io.decode import decode, read_bytes
+
+    text = decode(read_bytes(path, error=RosterError), path, encoding=encoding,
+                  error=RosterError)
+    return [(number, {"name": line.strip(), "kind": "person"})
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _rows_from_yaml(path: Path) -> list[tuple[int | None, dict]]:
@@ -126,6 +165,10 @@ def _rows_from_yaml(path: Path) -> list[tuple[int | None, dict]]:
                           path=path, line=mark.line + 1 if mark else None,
                           key="protect.roster", hint="fix the YAML syntax") from None
     rows: list[tuple[int | None, dict]] = []
+    if isinstance(data, dict) and data and all(
+            isinstance(k, str) and isinstance(v, str)
+            and k.strip().casefold() not in _KIND_ALIASES for k, v in data.items()):
+        data = [{"name": k, "kind": v} for k, v in data.items()]  # {name: kind}
     if isinstance(data, dict):
         for kind, items in data.items():
             if not isinstance(items, list):
@@ -181,9 +224,11 @@ def read_roster(path: str | Path, *, encoding: str = "utf-8") -> list[RosterEntr
         rows = _rows_from_yaml(path)
     elif suffix in (".csv", ".tsv", ".xlsx", ".xlsm"):
         rows = _rows_from_sheet(path, encoding)
+    elif suffix == ".txt":
+        rows = _rows_from_text(path, encoding)
     else:
         raise RosterError(f"unsupported roster type {suffix!r}", path=path,
-                          key="protect.roster", hint="use .csv, .xlsx or .yaml")
+                          key="protect.roster", hint="use .csv, .xlsx, .yaml or .txt")
     if not rows:
         raise RosterError("the roster has no entries", path=path, key="protect.roster",
                           hint="add one row per person, organisation and place, or remove "
