@@ -25,7 +25,8 @@ __all__ = ["Stages", "now_utc", "package_versions", "sha256_file", "staging_fold
 
 PACKAGES = ("textmine", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "rapidfuzz", "nltk",
             "tokenizers", "python-docx", "odfpy", "openpyxl", "torch", "sentence-transformers",
-            "transformers", "model2vec", "bertopic", "umap-learn", "hdbscan", "scikit-learn")
+            "transformers", "model2vec", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
+            "phonenumbers", "python-stdnum")
 
 
 def package_versions() -> dict[str, str | None]:
