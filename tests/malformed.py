@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import random
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,9 +85,11 @@ def _odt_bytes(text: str) -> bytes:
     document = OpenDocumentText()
     for line in text.splitlines():
         document.text.addElement(P(text=line))
-    buffer = io.BytesIO()
-    document.write(buffer)
-    return buffer.getvalue()
+    # save(), not write(): write() leaves the zip unclosed (no central directory yet)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.odt"
+        document.save(str(path))
+        return path.read_bytes()
 
 
 def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
@@ -198,7 +201,7 @@ def transcript_cases() -> list[Case]:
                        ("xlsx", lambda s: _xlsx_bytes(_turn_table(s)))):
         name = f"bad.{kind}"
         for fraction in (0.0, 0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99):
-            cut = _bad(name, lambda s, m=make, f=fraction: m(s)[:int(len(m(s)) * f)])
+            cut = _bad(name, lambda s, m=make, f=fraction: (lambda b: b[:int(len(b) * f)])(m(s)))
             cases.append(Case(f"{kind}-truncated-{fraction}", cut, name))
         member = {"docx": "word/document.xml", "odt": "content.xml",
                   "xlsx": "xl/worksheets/sheet1.xml"}[kind]
