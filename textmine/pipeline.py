@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from textmine import io, pp
 from textmine.config import Config, load_config
 from textmine.corpus import Corpus
-from textmine.errors import TextmineWarning
+from textmine.errors import ConfigError, TextmineWarning
 from textmine.io.corpus_dir import write_tables
 from textmine.io.transcripts import expand_paths
+from textmine.pp.verify import check_folder
 from textmine.runfolder import (
     Stages,
     now_utc,
@@ -62,6 +65,23 @@ def read_inputs(cfg: Config, stages: Stages) -> tuple[Corpus, dict[str, Any]]:
     return corpus, reports
 
 
+def protect_inputs(cfg: Config, corpus: Corpus, reports: dict[str, Any],
+                   stages: Stages) -> dict[str, Any]:
+    """The protect stage: pseudonymise the corpus and the reports before anything else.
+
+    The pseudonym map is not written here (``protect.map_file`` is written by :func:`run`
+    once the run folder is complete).
+    """
+    with stages("protect") as record:
+        options = cfg.protect.model_dump()
+        options["map_file"] = None
+        record.update(pp.protect(corpus, **options))
+    protection = corpus.protection
+    return {name: protection.scrub_frame(frame, field="reports")
+            if isinstance(frame, pd.DataFrame) else protection.scrub(frame, field="reports")
+            for name, frame in reports.items()}
+
+
 def input_hashes(cfg: Config, corpus: Corpus) -> dict[str, dict[str, str]]:
     """sha256 of every input file, by kind."""
     hashes: dict[str, dict[str, str]] = {
@@ -72,6 +92,26 @@ def input_hashes(cfg: Config, corpus: Corpus) -> dict[str, dict[str, str]]:
         if value:
             hashes[kind] = {value: sha256_file(Path(value))}
     return hashes
+
+
+def _run_folder(cfg: Config, out: str | Path | None) -> Path:
+    folder = Path(out) if out else (Path(cfg.out) if cfg.out else
+                                    Path.cwd() / "outputs" / cfg.run_name)
+    folder = folder.expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError("the run folder is a file", path=folder, key="out",
+                          hint="choose another folder with --out or remove the file")
+    if cfg.protect.map_file:
+        map_file = Path(cfg.protect.map_file).resolve()
+        if map_file.is_dir():
+            raise ConfigError("protect.map_file is a folder", path=cfg.source,
+                              key="protect.map_file", hint="name a .csv file in it")
+        if map_file == folder or folder in map_file.parents:
+            raise ConfigError(
+                "protect.map_file is inside the run folder, which is meant to be shared",
+                path=cfg.source, key="protect.map_file",
+                hint="write the pseudonym map beside the raw transcripts instead")
+    return folder
 
 
 def run(
@@ -98,17 +138,27 @@ def run(
     -------
     RunResult
         The corpus, the run folder and the manifest.
+
+    Notes
+    -----
+    The run folder is built in a temporary sibling and swapped into place only when every
+    file is written and checked for identifiers: a failed or killed run leaves the previous
+    run folder as it was.
     """
     cfg = config if isinstance(config, Config) else load_config(config, overrides=overrides)
     cfg = cfg.resolved()
+    folder = _run_folder(cfg, out) if write else None
     stages = Stages()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TextmineWarning)
         corpus, reports = read_inputs(cfg, stages)
+        reports = protect_inputs(cfg, corpus, reports, stages)
         with stages("segment") as record:
             pp.segment(corpus, **cfg.segment.model_dump())
             record.update({k: v for k, v in corpus.uns["segment"].items() if k.startswith("n_")})
-    messages = list(dict.fromkeys(str(w.message) for w in caught
+    protection = corpus.protection
+    # read warnings can name speakers: they are logged only once pseudonymised
+    messages = list(dict.fromkeys(protection.protect_text(str(w.message)) for w in caught
                                   if issubclass(w.category, TextmineWarning)))
     for message in messages:
         log.warning(message)
@@ -116,31 +166,35 @@ def run(
         "textmine_version": package_versions()["textmine"],
         "run_name": cfg.run_name,
         "created_utc": now_utc(),
-        "config_file": str(cfg.source) if cfg.source else None,
-        "config": cfg.to_dict(),
-        "inputs": input_hashes(cfg, corpus),
+        "config_file": protection.protect_text(str(cfg.source)) if cfg.source else None,
+        "config": protection.scrub(cfg.to_dict()),
+        "inputs": protection.scrub(input_hashes(cfg, corpus)),
         "packages": package_versions(),
         "seeds": {"seed": cfg.seed},
-        "stages": stages.stages,
+        "stages": protection.scrub(stages.stages),  # e.g. codes' unknown document ids
         "warnings": messages,
         "corpus": {"documents": corpus.n_docs, "turns": len(corpus.turns),
                    "segments": len(corpus), "codes": len(corpus.codes)},
     }
-    folder = None
     if write:
-        folder = Path(out) if out else (Path(cfg.out) if cfg.out else
-                                         Path.cwd() / "outputs" / cfg.run_name)
-        folder = folder.resolve()
         with staging_folder(folder) as tmp:
             write_run_folder(tmp, cfg, corpus, manifest, reports)
+            check_folder(tmp, protection)
         log.info("run folder: %s", folder)
+        if cfg.protect.map_file:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", TextmineWarning)
+                pp.write_pseudonym_map(corpus, cfg.protect.map_file)
+            for w in caught:
+                log.warning(str(w.message))
     return RunResult(corpus=corpus, folder=folder, manifest=manifest)
 
 
 def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
                      reports: dict[str, Any]) -> None:
     """Everything a run writes, into ``folder``."""
-    write_yaml(folder / "config.resolved.yaml", cfg.to_dict())
+    config = corpus.protection.scrub(cfg.to_dict()) if corpus.protection else cfg.to_dict()
+    write_yaml(folder / "config.resolved.yaml", config)
     write_tables(corpus, folder / "corpus")
     unplaced = reports.get("codes_unplaced")
     if unplaced is not None and len(unplaced):
@@ -151,12 +205,16 @@ def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
 
 def validate(config: str | Path | dict | Config, *,
              overrides: list[str] | None = None) -> tuple[Config, Corpus, list[str]]:
-    """Check a config and its inputs (read and place codes; no segmenting or models)."""
+    """Check a config and its inputs (read, place codes, protect; no segmenting or models)."""
     cfg = config if isinstance(config, Config) else load_config(config, overrides=overrides)
     cfg = cfg.resolved()
     expand_paths(cfg.input.transcripts, cfg.base_dir)
+    _run_folder(cfg, None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TextmineWarning)
-        corpus, _ = read_inputs(cfg, Stages())
-    return cfg, corpus, [str(w.message) for w in caught
-                         if issubclass(w.category, TextmineWarning)]
+        stages = Stages()
+        corpus, reports = read_inputs(cfg, stages)
+        protect_inputs(cfg, corpus, reports, stages)
+    return cfg, corpus, list(dict.fromkeys(
+        corpus.protection.protect_text(str(w.message)) for w in caught
+        if issubclass(w.category, TextmineWarning)))
