@@ -61,3 +61,15 @@ def example_corpus():
 
     corpus, _ = read_inputs(tm.load_config(EXAMPLE_CONFIG).resolved(), Stages())
     return corpus
+
+
+@pytest.fixture(scope="session")
+def example_embedded(example_corpus):
+    """The example study segmented and embedded as configs/example.yaml says."""
+    import textmine as tm
+
+    cfg = tm.load_config(EXAMPLE_CONFIG)
+    corpus = example_corpus.copy()
+    tm.pp.segment(corpus, **cfg.segment.model_dump())
+    tm.tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}))
+    return corpus

@@ -244,6 +244,7 @@ class SegmentConfig(Section):
 class EmbedConfig(Section):
     """Sentence embeddings (filled by the embedding step)."""
 
+    enabled: bool = Field(True, description="run the embedding step (and all that needs it)")
     model: str = Field("minilm", description="minilm | static | a local model folder")
 
 
@@ -257,10 +258,14 @@ class TopicsConfig(Section):
     n_neighbors: int = Field(15, ge=2, description="UMAP neighbours (local vs global structure)")
     n_components: int = Field(5, ge=2, description="UMAP output dimensions")
     min_dist: float = Field(0.0, ge=0, description="UMAP min_dist")
-    min_topic_size: int = Field(10, ge=2, description="HDBSCAN min_cluster_size")
-    min_samples: int | None = Field(
-        None, ge=1,
-        description="HDBSCAN min_samples (default: min_topic_size); lower: fewer outliers",
+    min_topic_size: int | Literal["auto"] = Field(
+        "auto",
+        description="HDBSCAN min_cluster_size; auto: 1% of the segments, between 10 and 40",
+    )
+    min_samples: int | Literal["auto"] | None = Field(
+        "auto",
+        description="HDBSCAN min_samples; auto: 3 when min_topic_size > 10 (else as HDBSCAN); "
+        "none: equal to min_topic_size",
     )
     cluster_selection_method: Literal["eom", "leaf"] = Field(
         "eom", description="HDBSCAN: eom gives fewer, larger topics; leaf more, finer ones"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from textmine import io, pp
+from textmine import get, io, pp, tl
 from textmine.config import Config, load_config
 from textmine.corpus import Corpus
 from textmine.errors import ConfigError, TextmineWarning
@@ -156,6 +156,7 @@ def run(
         with stages("segment") as record:
             pp.segment(corpus, **cfg.segment.model_dump())
             record.update({k: v for k, v in corpus.uns["segment"].items() if k.startswith("n_")})
+        analyse(cfg, corpus, stages)
     protection = corpus.protection
     # read warnings can name speakers: they are logged only once pseudonymised
     messages = list(dict.fromkeys(protection.protect_text(str(w.message)) for w in caught
@@ -190,12 +191,39 @@ def run(
     return RunResult(corpus=corpus, folder=folder, manifest=manifest)
 
 
+def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:
+    """The model stages: embed, then topics (each skipped when its section says so)."""
+    if not cfg.embed.enabled:
+        return
+    with stages("embed") as record:
+        tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}), stats=record)
+    if cfg.topics.enabled:
+        with stages("topics") as record:
+            tl.topics(corpus, seed=cfg.seed, stats=record,
+                      **cfg.topics.model_dump(exclude={"enabled"}))
+
+
+def write_topics(folder: Path, corpus: Corpus, key: str = "topics") -> None:
+    """``topics/``: topic_info.csv, assignments.parquet, quotes.csv, quality.json,
+    stability.json (the run-folder contract other tools read)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    get.topic_info(corpus, key).to_csv(folder / "topic_info.csv", index=False)
+    get.assignments(corpus, key).to_parquet(folder / "assignments.parquet", index=False)
+    get.quotes(corpus, key).to_csv(folder / "quotes.csv", index=False)
+    write_json(folder / "quality.json", get.quality(corpus, key))
+    stability = get.stability(corpus, key)
+    if stability is not None:
+        write_json(folder / "stability.json", stability)
+
+
 def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
                      reports: dict[str, Any]) -> None:
     """Everything a run writes, into ``folder``."""
     config = corpus.protection.scrub(cfg.to_dict()) if corpus.protection else cfg.to_dict()
     write_yaml(folder / "config.resolved.yaml", config)
     write_tables(corpus, folder / "corpus")
+    if "topics" in corpus.results:
+        write_topics(folder / "topics", corpus)
     unplaced = reports.get("codes_unplaced")
     if unplaced is not None and len(unplaced):
         (folder / "reports").mkdir(exist_ok=True)

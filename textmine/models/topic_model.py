@@ -30,6 +30,7 @@ class PrecomputedReduction:
     """
 
     def __init__(self, embeddings: np.ndarray, reduced: np.ndarray) -> None:
+        self.embeddings = embeddings
         self.reduced = reduced
         self._rows = {row.tobytes(): i for i, row in enumerate(embeddings)}
 
@@ -37,7 +38,12 @@ class PrecomputedReduction:
         return self
 
     def transform(self, X) -> np.ndarray:  # noqa: D102
-        return self.reduced[[self._rows[row.tobytes()] for row in np.asarray(X)]]
+        X = np.asarray(X)
+        # identical texts share an embedding but not a UMAP position: the full matrix is
+        # returned as computed, rows are looked up only for subsets
+        if X.shape == self.embeddings.shape and np.array_equal(X, self.embeddings):
+            return self.reduced
+        return self.reduced[[self._rows[row.tobytes()] for row in X]]
 
 
 def _backend(encode: Callable[[list[str]], np.ndarray]):

@@ -22,7 +22,7 @@ def encode(texts: list[str]) -> np.ndarray:
     return _model().encode(texts, batch_size=64, show_progress_bar=False).astype(np.float32)
 
 
-def embed(corpus, *, key_added: str = "minilm", **_) -> None:
+def embed(corpus, *, key_added: str = "minilm", stats=None, **_) -> None:
     """Embed the corpus's segments."""
     corpus.embeddings[key_added] = encode(corpus.segments["text"].tolist())
 

@@ -32,11 +32,15 @@ def topic_words(terms: Sequence[str], n: int = 10) -> list[str]:
     return words[:n]
 
 
-def _window_counts(topics: list[list[str]], texts: Sequence[Sequence[str]], window: int | None):
+def _window_counts(topics: list[list[str]], texts: Sequence[Sequence[str]], window: int | None,
+                   gensim: bool = True):
     """Windows holding each topic word and each pair of them, and the number of windows.
 
     Per text, a boolean matrix (topic words present x windows) marks which windows hold
     which word; its row sums and Gram matrix give word and pair counts in one step.
+    ``gensim=True`` reproduces gensim's sliding window exactly, including its quirk: when a
+    token leaves the window it is dropped even if another copy of it is still inside, until
+    a copy enters again. That is what the published figures were computed with.
     """
     vocab = sorted({w for t in topics for w in t})
     index = {w: i for i, w in enumerate(vocab)}
@@ -59,19 +63,34 @@ def _window_counts(topics: list[list[str]], texts: Sequence[Sequence[str]], wind
             present = np.ones((len(ids), 1), dtype=np.int64)
         else:
             # window s holds position p when s <= p < s + window: mark [p-window+1, p]
-            marks = np.zeros((len(ids), n_win + 1), dtype=np.int64)
-            for row, positions in enumerate(hits.values()):
-                pos = np.asarray(positions)
-                np.add.at(marks[row], np.clip(pos - window + 1, 0, n_win), 1)
-                np.add.at(marks[row], np.clip(pos + 1, 0, n_win), -1)
-            present = (np.cumsum(marks[:, :n_win], axis=1) > 0).astype(np.int64)
+            if gensim:
+                present = np.zeros((len(ids), n_win), dtype=np.int64)
+                for row, positions in enumerate(hits.values()):
+                    pos = np.asarray(positions)
+                    # a copy enters at window max(0, p - window + 1); it is dropped at p + 1
+                    enter = np.full(n_win, -1)
+                    enter[np.maximum(pos - window + 1, 0)] = np.maximum(pos - window + 1, 0)
+                    drop = np.full(n_win, -1)
+                    gone = pos + 1
+                    drop[gone[gone < n_win]] = gone[gone < n_win]
+                    last_in = np.maximum.accumulate(enter)
+                    last_out = np.maximum.accumulate(drop)
+                    present[row] = (last_in >= 0) & (last_in >= last_out)
+            else:
+                marks = np.zeros((len(ids), n_win + 1), dtype=np.int64)
+                for row, positions in enumerate(hits.values()):
+                    pos = np.asarray(positions)
+                    np.add.at(marks[row], np.clip(pos - window + 1, 0, n_win), 1)
+                    np.add.at(marks[row], np.clip(pos + 1, 0, n_win), -1)
+                present = (np.cumsum(marks[:, :n_win], axis=1) > 0).astype(np.int64)
         occurrences[ids] += present.sum(axis=1)
         pairs[np.ix_(ids, ids)] += present @ present.T
     return index, occurrences, pairs, n_windows
 
 
 def npmi(topics: Sequence[Sequence[str]], texts: Sequence[Sequence[str]], *,
-         window: int | None = 10, per_topic: bool = False) -> float | list[float]:
+         window: int | None = 10, gensim: bool = True,
+         per_topic: bool = False) -> float | list[float]:
     """NPMI coherence of topics (lists of words) over tokenised texts.
 
     Parameters
@@ -83,13 +102,16 @@ def npmi(topics: Sequence[Sequence[str]], texts: Sequence[Sequence[str]], *,
     window
         Sliding-window size in tokens (gensim's ``c_npmi`` uses 10); ``None`` counts
         co-occurrence in whole documents.
+    gensim
+        Count windows exactly as gensim does (see :func:`_window_counts`); ``False``
+        counts true window contents (slightly higher scores).
     per_topic
         Return one score per topic instead of the mean.
     """
     topics = [list(t) for t in topics if len(t) > 1]
     if not topics:
         return [] if per_topic else float("nan")
-    index, occ, pairs, n = _window_counts(topics, texts, window)
+    index, occ, pairs, n = _window_counts(topics, texts, window, gensim)
     scores = []
     for topic in topics:
         values = []

@@ -148,9 +148,24 @@ def _quotes(corpus, model: TopicModel, n: int) -> pd.DataFrame:
                                        "start_char", "end_char", "similarity", "text"])
 
 
-def _model(cfg: TopicsConfig, seed: int, encode, zeroshot, labels) -> TopicModel:
+def hdbscan_sizes(cfg: TopicsConfig, n_segments: int) -> tuple[int, int | None]:
+    """``(min_cluster_size, min_samples)`` with ``auto`` resolved for this many segments.
+
+    A fixed minimum of 10 makes dozens of tiny topics in a large study; 1% of the segments
+    (10 to 40) keeps the count readable. HDBSCAN's ``min_samples`` defaults to the cluster
+    size, which above 10 merges nearly everything into two or three topics; 3 keeps the
+    density estimate local (measured on the SERDIF, focus-group and NHS data, docs/topics.md).
+    """
+    size = (min(40, max(10, round(n_segments / 100))) if cfg.min_topic_size == "auto"
+            else cfg.min_topic_size)
+    samples = ((None if size <= 10 else 3) if cfg.min_samples == "auto" else cfg.min_samples)
+    return size, samples
+
+
+def _model(cfg: TopicsConfig, seed: int, encode, zeroshot, labels, n: int) -> TopicModel:
+    size, samples = hdbscan_sizes(cfg, n)
     return TopicModel(
-        min_topic_size=cfg.min_topic_size, min_samples=cfg.min_samples,
+        min_topic_size=size, min_samples=samples,
         cluster_selection_method=cfg.cluster_selection_method, nr_topics=cfg.nr_topics,
         representation=cfg.representation, top_n_words=cfg.top_n_words,
         ngram_range=tuple(cfg.ngram_range), stop_words=tuple(cfg.stop_words),
@@ -187,9 +202,10 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     stats = {} if stats is None else stats
     emb_key, X = _embeddings(corpus, cfg.embedding)
     texts = corpus.segments["text"].tolist()
-    if len(texts) < 2 * cfg.min_topic_size:
+    size, _ = hdbscan_sizes(cfg, len(texts))
+    if len(texts) < 2 * size:
         raise CorpusError(f"{len(texts)} segments are too few for topics of at least "
-                          f"{cfg.min_topic_size}", key="topics.min_topic_size")
+                          f"{size}", key="topics.min_topic_size")
     encode = None
     zeroshot, labels = _seed_topics(corpus, cfg)
     if cfg.representation != "ctfidf" or zeroshot:
@@ -207,7 +223,8 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         stats["umap_cache_hits"] = stats.get("umap_cache_hits", 0) + int(hit)
         stats["umap_cache_misses"] = stats.get("umap_cache_misses", 0) + int(not hit)
         start = time.perf_counter()
-        model = _model(cfg, s, encode, zeroshot, labels).fit(texts, X, reduced=reduced)
+        model = _model(cfg, s, encode, zeroshot, labels, len(texts)).fit(texts, X,
+                                                                         reduced=reduced)
         stats["cluster_seconds"] = stats.get("cluster_seconds", 0.0) + (
             time.perf_counter() - start)
         return model
