@@ -204,8 +204,10 @@ def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:
 
 
 def write_topics(folder: Path, corpus: Corpus, key: str = "topics") -> None:
-    """``topics/``: topic_info.csv, assignments.parquet, quotes.csv, quality.json,
-    stability.json (the run-folder contract other tools read)."""
+    """Write ``topics/``, the run-folder contract other tools read.
+
+    Files: topic_info.csv, assignments.parquet, quotes.csv, quality.json, stability.json.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     get.topic_info(corpus, key).to_csv(folder / "topic_info.csv", index=False)
     get.assignments(corpus, key).to_parquet(folder / "assignments.parquet", index=False)

@@ -28,8 +28,11 @@ def assignments(corpus, key: str = "topics") -> pd.DataFrame:
 
 
 def quotes(corpus, key: str = "topics") -> pd.DataFrame:
-    """Representative quotes: ``topic, rank, segment_id, doc_id, speaker, start_char,
-    end_char, similarity, text``."""
+    """Representative quotes, most central first.
+
+    Columns: ``topic, rank, segment_id, doc_id, speaker, start_char, end_char, similarity,
+    text``.
+    """
     return _result(corpus, key).tables["quotes"].copy()
 
 
