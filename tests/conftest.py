@@ -43,26 +43,27 @@ def focus_groups(data_dir: Path) -> Path:
     return data_dir / "os_focus_groups" / "Data" / "Prepped Data"
 
 
-@pytest.fixture(scope="session")
-def session_cache(tmp_path_factory) -> Path:
-    """One embedding cache folder per test session, shared by the xdist workers.
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """One cache folder per test session (TEXTMINE_CACHE_DIR), shared by the xdist workers.
 
-    Never the user's real cache. Shared so that the example study is embedded (and the
-    static model distilled) once per session, not once per test; tests that need a cold
-    cache make their own folder.
+    Never the user's real cache. Set for the whole session, before any other session fixture
+    embeds anything. Shared so that the example study is embedded (and the static model
+    distilled) once per session, not once per test; tests that need a cold cache make their
+    own folder.
     """
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent  # the session's folder, above the workers' own
     path = base / "textmine-cache"
     path.mkdir(exist_ok=True)
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(session_cache: Path, monkeypatch) -> None:
-    """Point TEXTMINE_CACHE_DIR at the session's cache folder for every test."""
-    monkeypatch.setenv("TEXTMINE_CACHE_DIR", str(session_cache))
+    before = os.environ.get("TEXTMINE_CACHE_DIR")
+    os.environ["TEXTMINE_CACHE_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("TEXTMINE_CACHE_DIR", None)
+    else:
+        os.environ["TEXTMINE_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")
@@ -97,4 +98,16 @@ def example_corpus():
     from textmine.runfolder import Stages
 
     corpus, _ = read_inputs(tm.load_config(EXAMPLE_CONFIG).resolved(), Stages())
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def example_embedded(example_corpus):
+    """The example study segmented and embedded as configs/example.yaml says."""
+    import textmine as tm
+
+    cfg = tm.load_config(EXAMPLE_CONFIG)
+    corpus = example_corpus.copy()
+    tm.pp.segment(corpus, **cfg.segment.model_dump())
+    tm.tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}))
     return corpus

@@ -94,7 +94,7 @@ def test_spans_round_trip_and_bad_spans_name_the_line(fg_corpus, tmp_path):
 
     n = len(corpus.sources["R1_1"])
     for row, needle in [(f"R1_1,10,{n + 5},x", "outside document 'R1_1'"),
-                        ("R1_1,50,50,x", "or empty"),
+                        ("R1_1,50,50,x", "code span 50-50 is empty"),
                         ("R1_1,ten,20,x", "start_char 'ten' is not a number")]:
         path.write_text("doc_id,start_char,end_char,code\nR1_1,0,5,ok\n" + row + "\n")
         with pytest.raises(CodesError) as err:

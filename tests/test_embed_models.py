@@ -107,8 +107,8 @@ def test_missing_folder_is_an_error_not_a_download(tmp_path):
 
 def test_embed_signature_defaults_are_the_config_defaults():
     params = inspect.signature(tm.tl.embed).parameters
-    defaults = EmbedConfig().model_dump()
-    assert set(params) - {"corpus"} == set(defaults)
+    defaults = EmbedConfig().model_dump(exclude={"enabled"})  # the pipeline's switch
+    assert set(params) - {"corpus", "stats"} == set(defaults)
     for name, value in defaults.items():
         assert params[name].kind is inspect.Parameter.KEYWORD_ONLY
         assert params[name].default == value, name

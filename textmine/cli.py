@@ -80,9 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine())
     log = logging.getLogger("textmine")
+    # called in-process (tests, notebooks) main must leave logging as it found it
+    saved = (list(log.handlers), log.level, log.propagate)
     log.handlers[:] = [handler]
     log.setLevel(logging.ERROR if args.quiet else logging.INFO)
     log.propagate = False
+    try:
+        return _dispatch(args, log)
+    finally:
+        log.handlers[:] = saved[0]
+        log.setLevel(saved[1])
+        log.propagate = saved[2]
+
+
+def _dispatch(args: argparse.Namespace, log: logging.Logger) -> int:
     from textmine.errors import TextmineError
 
     try:

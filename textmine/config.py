@@ -7,6 +7,7 @@ validate keyword arguments given in a notebook, so both paths share one set of r
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import os
 import re
@@ -19,6 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from textmine.errors import ConfigError
 
 Role = Literal["interviewer", "participant", "other", "unknown"]
+
+
+def _not_blank(value: str | None) -> str | None:
+    """A file path that is given must name something (``""`` would mean the config folder)."""
+    if value is not None and not value.strip():
+        raise ValueError("is empty: name a file, or leave the key out")
+    return value
 
 
 class Section(BaseModel):
@@ -51,6 +59,10 @@ class InputConfig(Section):
         "auto", description="speaker labels in plain text: Name: text | Name  00:00 | none"
     )
     encoding: str = Field("utf-8", description="text encoding of .txt/.csv files without BOM")
+    max_line_chars: int = Field(
+        100_000, ge=1_000,
+        description="a longer line is not a transcript (binary data, or an export without "
+        "line breaks)")
     metadata: str | None = Field(None, description="CSV/XLSX sheet, one row per transcript")
     doc_id_column: str = Field(
         "doc_id", description="metadata column matching the file name without extension"
@@ -88,6 +100,31 @@ class InputConfig(Section):
     columns: TableColumns = Field(default_factory=TableColumns)
     sheet: str | int = Field(0, description="worksheet of .xlsx transcripts (name or index)")
 
+    @field_validator("transcripts")
+    @classmethod
+    def _some_transcripts(cls, value: str | list[str]) -> str | list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not items or any(not item.strip() for item in items):
+            raise ValueError("is empty: name the transcript files with a glob such as "
+                             "transcripts/*.docx or a list of files")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {value!r}: use a Python codec name such as utf-8 "
+                "or cp1252") from None
+        return value
+
     @field_validator("line_speakers", "skip_lines")
     @classmethod
     def _regexes_compile(cls, value: dict[str, str] | list[str]):
@@ -101,10 +138,50 @@ class InputConfig(Section):
         return value
 
 
-class ProtectConfig(Section):
-    """Pseudonymisation (filled by the protect step)."""
+PatternKind = Literal["email", "phone", "nhs_number", "postcode", "url"]
+PATTERN_KINDS: tuple[str, ...] = ("email", "phone", "nhs_number", "postcode", "url")
 
-    roster: str | None = Field(None, description="CSV/YAML of names, organisations, places")
+
+class ProtectConfig(Section):
+    """Pseudonymisation: roster names and identifier patterns, replaced before anything else."""
+
+    roster: str | None = Field(
+        None, description="CSV/XLSX/YAML: name, kind (person/organisation/place), "
+        "optional pseudonym and aliases")
+    patterns: list[PatternKind] = Field(
+        default_factory=lambda: list(PATTERN_KINDS),
+        description="identifier patterns to replace (all by default)")
+    custom: dict[str, str] = Field(
+        default_factory=dict,
+        description="LABEL -> regular expression of further identifiers, replaced by [LABEL]")
+    name_parts: bool = Field(
+        True, description="also replace a roster person's first name or surname on its own")
+    map_file: str | None = Field(
+        None, description="write the pseudonym map here (outside the run folder); "
+        "default: never written")
+    verify: bool = Field(
+        True, description="check every written file for identifiers before a run folder "
+        "or corpus folder is put in place")
+
+    @field_validator("roster", "map_file")
+    @classmethod
+    def _paths_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        for label, pattern in value.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", label):
+                raise ValueError(f"label {label!r} must be letters, digits and _")
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"regular expression for {label!r} does not compile: {exc}") from None
+            if compiled.match(""):
+                raise ValueError(f"regular expression for {label!r} matches empty text")
+        return value
 
 
 class CodeColumns(Section):
@@ -140,6 +217,11 @@ class CodesConfig(Section):
     )
     min_match: float = Field(90.0, ge=50, le=100, description="fuzzy score to place a quote")
 
+    @field_validator("path", "codebook")
+    @classmethod
+    def _paths_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
+
 
 class SegmentConfig(Section):
     """How turns become analysis segments."""
@@ -162,6 +244,7 @@ class SegmentConfig(Section):
 class EmbedConfig(Section):
     """Sentence embeddings: a verified local model, through an on-disk cache."""
 
+    enabled: bool = Field(True, description="run the embedding step (and all that needs it)")
     model: str = Field(
         "minilm", min_length=1,
         description="minilm (bundled all-MiniLM-L6-v2) | static (distilled from it, ~100x "
@@ -183,7 +266,53 @@ class EmbedConfig(Section):
 
 
 class TopicsConfig(Section):
-    """Topic discovery (filled by the topics step)."""
+    """Topic discovery: BERTopic (UMAP, HDBSCAN, c-TF-IDF) with outliers reassigned."""
+
+    enabled: bool = Field(True, description="run the topics step")
+    embedding: str | None = Field(
+        None, description="embeddings key to cluster (default: the only one there is)"
+    )
+    n_neighbors: int = Field(15, ge=2, description="UMAP neighbours (local vs global structure)")
+    n_components: int = Field(5, ge=2, description="UMAP output dimensions")
+    min_dist: float = Field(0.0, ge=0, description="UMAP min_dist")
+    min_topic_size: int | Literal["auto"] = Field(
+        "auto",
+        description="HDBSCAN min_cluster_size; auto: 1% of the segments, between 10 and 40",
+    )
+    min_samples: int | Literal["auto"] | None = Field(
+        "auto",
+        description="HDBSCAN min_samples; auto: 3 when min_topic_size > 10 (else as HDBSCAN); "
+        "none: equal to min_topic_size",
+    )
+    cluster_selection_method: Literal["eom", "leaf"] = Field(
+        "eom", description="HDBSCAN: eom gives fewer, larger topics; leaf more, finer ones"
+    )
+    nr_topics: int | Literal["auto"] | None = Field(
+        None, description="reduce to this many topics (or 'auto'); none: as found"
+    )
+    outlier_threshold: float | None = Field(
+        0.3, ge=-1, le=1,
+        description="reassign an outlier to the nearest topic at this cosine similarity; none: off",
+    )
+    representation: Literal["ctfidf", "keybert", "mmr"] = Field(
+        "ctfidf", description="topic terms by c-TF-IDF, KeyBERT-inspired, or MMR (diverse)"
+    )
+    top_n_words: int = Field(10, ge=3, description="terms per topic")
+    ngram_range: tuple[int, int] = Field((1, 2), description="term lengths in words")
+    stop_words: list[str] = Field(
+        default_factory=list, description="more words or phrases never used as terms"
+    )
+    fillers: bool = Field(True, description="exclude textmine's transcript fillers and hedges")
+    seed_topics: Literal["none", "codebook"] = Field(
+        "none", description="zero-shot topics from the codebook's codes and definitions"
+    )
+    seed_min_similarity: float = Field(
+        0.5, ge=0, le=1, description="cosine similarity for a segment to join a seed topic"
+    )
+    n_quotes: int = Field(5, ge=1, description="representative quotes per topic")
+    stability_seeds: int = Field(
+        3, ge=0, description="refits with other seeds for the stability report (0: none)"
+    )
 
 
 class TrackConfig(Section):
@@ -214,6 +343,11 @@ class Config(Section):
     track: TrackConfig = Field(default_factory=TrackConfig)
     align: AlignConfig = Field(default_factory=AlignConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @field_validator("out")
+    @classmethod
+    def _out_named(cls, value: str | None) -> str | None:
+        return _not_blank(value)
 
     # set by load_config: the file and folder it came from (not part of the YAML)
     _source: Path | None = None
@@ -262,8 +396,8 @@ class Config(Section):
 #: (section, key) of every config value that is a file path, resolved against the config file
 PATH_FIELDS: list[tuple[str | None, str]] = [
     ("input", "transcripts"), ("input", "metadata"), ("protect", "roster"),
-    ("codes", "path"), ("codes", "codebook"), (None, "out"), ("embed", "cache_dir"),
-    ("embed", "model"),
+    ("protect", "map_file"), ("codes", "path"), ("codes", "codebook"), (None, "out"),
+    ("embed", "cache_dir"), ("embed", "model"),
 ]
 #: values of path keys that are names, not paths
 PATH_KEYWORDS: dict[tuple[str | None, str], tuple[str, ...]] = {
@@ -273,9 +407,17 @@ PATH_KEYWORDS: dict[tuple[str | None, str], tuple[str, ...]] = {
 # ---------------------------------------------------------------------------- loading
 
 
+MAX_CONFIG_NODES = 100_000
+
+
 def _key_lines(node: yaml.Node, path: tuple = (), out: dict | None = None, *, source=None):
     """Map every key path in a YAML document to its line; duplicate keys are errors."""
     out = {} if out is None else out
+    if len(out) > MAX_CONFIG_NODES:
+        # aliases that multiply (&a [*b, *b, ...]) would take hours and all memory to expand
+        raise ConfigError(
+            f"config expands to more than {MAX_CONFIG_NODES:,} values", path=source,
+            hint="a config is a few dozen keys: remove the YAML anchors and aliases (&, *)")
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -288,6 +430,7 @@ def _key_lines(node: yaml.Node, path: tuple = (), out: dict | None = None, *, so
                     path=source,
                     line=line,
                     key=".".join(map(str, path + (key,))),
+                    hint="keep one of them",
                 )
             seen[key] = line
             out[path + (key,)] = line
@@ -325,7 +468,10 @@ def config_error(exc: ValidationError, *, source: Path | None, lines: dict,
     """
     errors = exc.errors()
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = prefix + tuple(err["loc"])
+    # a union reports which member failed ("transcripts.str"): not a key the user wrote
+    loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and (
+        p in ("str", "int", "float", "bool") or "[" in p or p.endswith("Config")
+        or p == "TableColumns" or p == "CodeColumns")))
     key = ".".join(str(p) for p in loc)
     line = None
     for n in range(len(loc), 0, -1):
@@ -333,15 +479,20 @@ def config_error(exc: ValidationError, *, source: Path | None, lines: dict,
             line = lines[loc[:n]]
             break
     if err["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _model_fields_at(loc), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else None
+        fields = _model_fields_at(loc)
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        hint = (f"did you mean {close[0]!r}?" if close else
+                f"this section's keys are {', '.join(fields)}" if fields else
+                "remove it (docs/config.md lists every key)")
         return ConfigError(f"unknown key {key!r}", path=source, line=line, key=key, hint=hint)
     if err["type"] == "missing":
-        return ConfigError(f"required key {key!r} is missing", path=source, key=key)
+        return ConfigError(f"required key {key!r} is missing", path=source, key=key,
+                           hint="add it (configs/example.yaml shows a complete config)")
     given = err.get("input")
     shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
     message = err["msg"].removeprefix("Value error, ")
-    return ConfigError(f"{key}: {message}{shown}", path=source, line=line, key=key)
+    return ConfigError(f"{key}: {message}{shown}", path=source, line=line, key=key,
+                       hint=f"fix the value of {key} (docs/config.md says what it accepts)")
 
 
 def _apply_set(data: dict, assignment: str) -> None:
@@ -396,24 +547,37 @@ def load_config(
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError("config file not found", path=path) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file cannot be read: {exc}", path=path) from None
+            raise ConfigError("config file not found", path=path,
+                              hint="check the path; configs/example.yaml is a template") from None
+        except IsADirectoryError:
+            raise ConfigError("config path is a folder", path=path,
+                              hint="name the YAML file itself") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file is not UTF-8 text (byte {exc.start})", path=path,
+                              hint="save the config as UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"config file cannot be read ({exc.strerror})", path=path,
+                              hint="check the file's permissions") from None
         try:
             node = yaml.compose(text)
             data = yaml.safe_load(text)
+        except RecursionError:
+            raise ConfigError("config is nested too deeply", path=path,
+                              hint="a config is a few sections of keys and lists") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise ConfigError(
                 f"not valid YAML: {problem}", path=path,
                 line=mark.line + 1 if mark else None,
+                hint="indent with spaces, close every bracket and quote",
             ) from None
         if data is None:
             raise ConfigError("config file is empty", path=path,
                               hint="see configs/example.yaml for a template")
         if not isinstance(data, dict):
-            raise ConfigError("config must be a mapping of sections", path=path, line=1)
+            raise ConfigError("config must be a mapping of sections", path=path, line=1,
+                              hint="start from configs/example.yaml")
         lines = _key_lines(node, source=path)
     data = _deep_copy(data)
     for assignment in overrides or []:

@@ -27,13 +27,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from textmine.errors import CorpusError
 from textmine.text import normalize_ws
+
+if TYPE_CHECKING:
+    from textmine.pp.protect import Protection
 
 FORMAT_VERSION = 1
 DOCUMENT_COLUMNS = ["doc_id", "source", "format", "labels", "sha256", "n_chars", "n_turns"]
@@ -114,6 +117,7 @@ class Corpus:
         results: Mapping[str, Result] | None = None,
         sources: Mapping[str, str] | None = None,
         uns: Mapping[str, Any] | None = None,
+        protection: Protection | None = None,
     ) -> None:
         self.documents = _frame(documents, DOCUMENT_COLUMNS)
         self.turns = _frame(turns, TURN_COLUMNS)
@@ -128,6 +132,8 @@ class Corpus:
         self.sources: dict[str, str] = dict(sources or {})
         #: run notes: warnings, reports, parameters of each step (JSON-serialisable)
         self.uns: dict[str, Any] = dict(uns or {})
+        #: identifiers to replace in stored text (set by textmine.pp.protect; memory only)
+        self.protection: Protection | None = protection
         self._segment_codes: pd.DataFrame | None = None
         self.validate()
 
@@ -235,9 +241,16 @@ class Corpus:
         """The stored text of a source span: ``normalize_ws(source[start:end])``.
 
         Every turn's and segment's ``text`` is made by this method, so the invariant
-        "text equals its source span" has one definition.
+        "text equals its source span" has one definition. In a protected corpus
+        (:func:`textmine.pp.protect`) every identifier overlapping the span is replaced by its
+        pseudonym first; an identifier cut by the span's edge is replaced whole, so no
+        fragment of it survives. Code that needs a segment's text must come here, never
+        slice ``sources`` itself.
         """
-        return normalize_ws(self.sources[doc_id][start:end])
+        source = self.sources[doc_id]
+        if self.protection is not None:
+            return normalize_ws(self.protection.apply(doc_id, source, start, end))
+        return normalize_ws(source[start:end])
 
     def _check_text(self, name: str, table: pd.DataFrame) -> None:
         for doc_id, start, end, text in zip(table["doc_id"], table["start_char"],
@@ -298,12 +311,13 @@ class Corpus:
         new.results = results
         new.sources = {k: v for k, v in self.sources.items() if k in keep_docs}
         new.uns = dict(self.uns)
+        new.protection = self.protection
         new._segment_codes = None
         new.validate(check_text=False)
         return new
 
     def copy(self) -> Corpus:
-        """An independent copy of everything (source texts included)."""
+        """An independent copy of everything (sources and protection shared: never modified)."""
         return self._take(np.arange(len(self.segments)), all_documents=True)
 
     # ------------------------------------------------------------------ context
@@ -345,6 +359,11 @@ class Corpus:
                 f"  codes: {len(self.codes)} spans, {self.codes['code'].nunique()} codes, "
                 f"{self.codes['doc_id'].nunique()} documents"
             )
+        if self.protection is not None:
+            totals = self.protection.summary()["replacements"]
+            lines.append(f"  protected: {sum(totals.values())} identifiers replaced"
+                         + (" (" + ", ".join(f"{k} {n}" for k, n in totals.items()) + ")"
+                            if totals else ""))
         for key, matrix in self.embeddings.items():
             lines.append(f"  embeddings[{key!r}]: {matrix.shape[0]} x {matrix.shape[1]}")
         for key, result in self.results.items():

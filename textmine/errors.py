@@ -84,12 +84,32 @@ class CodesError(InputError):
     """Human codes that cannot be attached to the transcripts."""
 
 
+class RosterError(InputError):
+    """The pseudonymisation roster is missing, malformed or contradicts itself."""
+
+
+class ProtectError(TextmineError):
+    """An identifier would have been written: the run stops before anything is written."""
+
+
 class CorpusError(TextmineError):
     """A Corpus whose parts disagree (an invariant is broken)."""
 
 
 class ModelError(TextmineError):
     """An embedding or topic model cannot be loaded or verified."""
+
+
+def describe_value(value: object, *, limit: int = 24) -> str:
+    """A cell value fit for an error message: short values quoted, long ones only measured.
+
+    A misconfigured column can put transcript text where a number or date was expected;
+    the message must still not repeat it.
+    """
+    text = str(value)
+    if len(text) <= limit and "\n" not in text:
+        return repr(text)
+    return f"a {len(text)}-character value"
 
 
 class TextmineWarning(UserWarning):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,11 +18,15 @@ from typing import Any
 
 import yaml
 
-from textmine.io.corpus_dir import replace_folder
+from textmine.io.corpus_dir import staging_folder
+
+__all__ = ["Stages", "now_utc", "package_versions", "sha256_file", "staging_folder",
+           "write_json", "write_yaml"]
 
 PACKAGES = ("textmine", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "rapidfuzz", "nltk",
             "tokenizers", "python-docx", "odfpy", "openpyxl", "torch", "sentence-transformers",
-            "transformers", "model2vec", "bertopic", "umap-learn", "hdbscan", "scikit-learn")
+            "transformers", "model2vec", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
+            "phonenumbers", "python-stdnum")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -63,20 +65,6 @@ class Stages:
         finally:
             record["seconds"] = round(time.perf_counter() - start, 3)
             self.stages[name] = record
-
-
-@contextmanager
-def staging_folder(target: Path):
-    """Yield a temporary folder beside ``target``; move it to ``target`` if the block succeeds."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-        replace_folder(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -1,3 +1,13 @@
 """Tidy DataFrames out of stored results: the one source for figures and tables."""
 
-__all__: list[str] = []
+from textmine.get.topics import (
+    assignments,
+    quality,
+    quotes,
+    segments_with_topics,
+    stability,
+    topic_info,
+)
+
+__all__ = ["assignments", "quality", "quotes", "segments_with_topics", "stability",
+           "topic_info"]

@@ -63,6 +63,7 @@ def caption_turns(text: str, path: Path, kind: str) -> tuple[str, list[Turn], li
                 f"00:00:04.000') in this {kind.upper()} file",
                 path=path,
                 line=first,
+                hint="export the captions again, or fix that block",
             )
         start = parse_timestamp(_TIMING.match(lines[timing_at]).group("start"))
         payload = " ".join(line.strip() for line in lines[timing_at + 1 :])
@@ -79,7 +80,9 @@ def caption_turns(text: str, path: Path, kind: str) -> tuple[str, list[Turn], li
         if payload:
             cues.append((speaker, payload, start))
     if not cues:
-        raise TranscriptError(f"no caption text in this {kind.upper()} file", path=path)
+        raise TranscriptError(f"no caption text in this {kind.upper()} file", path=path,
+                              hint="export the captions again, or leave the file out of "
+                              "input.transcripts")
     notes = []
     if all(speaker is None for speaker, _, _ in cues):
         notes.append("no speaker labels found: read as one speaker")

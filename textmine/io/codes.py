@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from textmine.config import CodesConfig, validate_section
-from textmine.errors import CodesError, TextmineWarning
+from textmine.errors import CodesError, TextmineWarning, describe_value
 from textmine.io.locate import QuoteLocator
 from textmine.io.tables import read_table, require_columns, row_line
 from textmine.io.transcripts import TRANSCRIPT_SUFFIXES
@@ -84,6 +84,7 @@ def _read_codebook(cfg: CodesConfig, path: Path, encoding: str):
             raise CodesError(
                 f"code {code!r} has two places in the codebook ({paths[code]!r} and "
                 f"{code_path!r})", path=path, line=row_line(frame, position),
+                hint="give each code one place, or rename one of them",
             )
         paths[code] = code_path
         desc_col = cfg.codebook_description
@@ -157,7 +158,8 @@ def load_codes(
         raw_doc, code = record[cols.doc_id], record[cols.code]
         if raw_doc is None or code is None:
             raise CodesError(f"empty {cols.doc_id if raw_doc is None else cols.code!r} cell",
-                             path=path, line=line)
+                             path=path, line=line,
+                             hint="every coded row needs its transcript and its code")
         doc_id = _doc_key(str(raw_doc), sources)
         if doc_id is None:
             unknown[str(raw_doc)] = unknown.get(str(raw_doc), 0) + 1
@@ -171,11 +173,13 @@ def load_codes(
             start, end = (_as_int(record[c], path, line, c)
                           for c in (cols.start_char, cols.end_char))
             if not 0 <= start < end <= len(source):
+                problem = ("ends before it starts" if end < start else "is empty" if end == start
+                           else f"is outside document {doc_id!r} ({len(source)} characters)")
                 raise CodesError(
-                    f"code span {start}-{end} is outside document {doc_id!r} "
-                    f"({len(source)} characters) or empty",
+                    f"code span {start}-{end} {problem}",
                     path=path, line=line,
-                    hint="offsets count characters of the decoded text; see textmine.text",
+                    hint="offsets count characters of the decoded text, which "
+                    "textmine.io.source_text shows",
                 )
             placement, score = "span", None
         else:
@@ -226,12 +230,15 @@ def _code_path(name: str, cfg: CodesConfig, paths: dict[str, str] | None,
 
 
 def _as_int(value, path: Path, line: int, column: str) -> int:
+    hint = "offsets are whole numbers of characters; check codes.columns"
     try:
         number = float(str(value).strip())
     except (TypeError, ValueError):
-        raise CodesError(f"{column} {value!r} is not a number", path=path, line=line) from None
+        raise CodesError(f"{column} {describe_value(value)} is not a number", path=path,
+                         line=line, hint=hint) from None
     if not number.is_integer():
-        raise CodesError(f"{column} {value!r} is not a whole number", path=path, line=line)
+        raise CodesError(f"{column} {describe_value(value)} is not a whole number", path=path,
+                         line=line, hint=hint)
     return int(number)
 
 

@@ -13,10 +13,15 @@ Source texts are not written: a corpus folder can be shared without the raw tran
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -60,33 +65,127 @@ def write_tables(corpus: Corpus, folder: Path) -> None:
 
 
 def write_corpus(corpus: Corpus, folder: Path) -> Path:
-    """Write ``corpus`` to ``folder`` atomically (an existing folder is replaced)."""
+    """Write ``corpus`` to ``folder`` atomically (an existing folder is replaced).
+
+    A protected corpus is checked for identifiers before the folder is put in place
+    (:mod:`textmine.pp.verify`).
+    """
+    from textmine.pp.verify import check_folder
+
     folder = folder.resolve()
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staging_folder(folder) as tmp:
         write_tables(corpus, tmp)
-        replace_folder(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        check_folder(tmp, corpus.protection)
     return folder
 
 
+# ---------------------------------------------------------------------------- atomic folders
+# A folder is written into a temporary sibling ".<name>.tmp-<pid>-<random>" and swapped into
+# place only when complete. On Linux the swap is one atomic renameat2(RENAME_EXCHANGE): at
+# every instant the target is either the old folder or the new one, whatever kills the
+# process. Elsewhere the old folder is first moved to ".<name>.old-<pid>" and a later run
+# puts it back if the process died between the two renames. Siblings left by dead processes
+# are removed (or restored) when the next write to the same target starts.
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _libc_renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    return function
+
+
+_RENAMEAT2 = _libc_renameat2()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically; ``False`` if the system or file system cannot."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def replace_folder(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``; an old ``target`` survives until the move succeeded."""
-    old = None
-    if target.exists():
+    """Move ``new`` to ``target``; an old ``target`` survives until the new one is in place."""
+    if target.is_dir() and not target.is_symlink():
+        if _exchange(new, target):
+            shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old folder
+            return
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
-    try:
-        os.replace(new, target)
-    except BaseException:
-        if old is not None:
+        try:
+            os.replace(new, target)
+        except BaseException:
             os.replace(old, target)
-        raise
-    if old is not None:
+            raise
         shutil.rmtree(old, ignore_errors=True)
+        return
+    os.replace(new, target)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # Windows' os.kill would end the process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+_SIBLING = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)(?:-.*)?$")
+
+
+def clean_stale(target: Path) -> None:
+    """Remove temporary siblings of ``target`` left by dead processes; restore a lost folder."""
+    if not target.parent.is_dir():
+        return
+    for sibling in sorted(target.parent.iterdir()):
+        m = _SIBLING.match(sibling.name)
+        if not m or m["name"] != target.name or _alive(int(m["pid"])):
+            continue
+        if m["what"] == "old" and not target.exists():
+            os.replace(sibling, target)  # killed between the two renames: put it back
+        else:
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
+@contextmanager
+def staging_folder(target: Path):
+    """Yield a temporary folder beside ``target``; move it to ``target`` if the block succeeds."""
+    target = target.resolve()
+    if target.exists() and not target.is_dir():
+        raise CorpusError("the output path is a file, not a folder", path=target,
+                          hint="choose another output folder (--out) or remove the file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-",
+                                dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the outputs from the team
+    try:
+        yield tmp
+        replace_folder(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read_corpus(folder: Path) -> Corpus:

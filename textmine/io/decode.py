@@ -13,7 +13,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from textmine.errors import TranscriptError
+from textmine.errors import InputError, TranscriptError
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -24,19 +24,22 @@ _BOMS = (
 )
 
 
-def read_bytes(path: Path, *, error: type[TranscriptError] = TranscriptError) -> bytes:
+def read_bytes(path: Path, *, error: type[InputError] = TranscriptError) -> bytes:
     """Read a file, turning OS errors into textmine errors naming the file."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
         raise error("file not found", path=path, hint="check the path in the config") from None
     except IsADirectoryError:
-        raise error("is a folder, not a file", path=path) from None
+        raise error("is a folder, not a file", path=path,
+                    hint="point the config at the file itself") from None
     except OSError as exc:
-        raise error(f"cannot be read ({exc.strerror})", path=path) from None
+        raise error(f"cannot be read ({exc.strerror})", path=path,
+                    hint="check the file's permissions") from None
 
 
-def decode(data: bytes, path: Path, *, encoding: str = "utf-8") -> str:
+def decode(data: bytes, path: Path, *, encoding: str = "utf-8",
+           error: type[InputError] = TranscriptError) -> str:
     """Decode ``data`` read from ``path``.
 
     Parameters
@@ -47,6 +50,8 @@ def decode(data: bytes, path: Path, *, encoding: str = "utf-8") -> str:
         Only used in error messages.
     encoding
         Codec for files without a byte-order mark.
+    error
+        The error class to raise (a transcript, a metadata sheet, codes...).
 
     Returns
     -------
@@ -66,7 +71,7 @@ def decode(data: bytes, path: Path, *, encoding: str = "utf-8") -> str:
     try:
         codecs.lookup(codec)
     except LookupError:
-        raise TranscriptError(
+        raise error(
             f"unknown text encoding {codec!r}",
             path=path,
             key="input.encoding",
@@ -74,7 +79,7 @@ def decode(data: bytes, path: Path, *, encoding: str = "utf-8") -> str:
         ) from None
     if codec == encoding and b"\x00" in body and not codec.startswith("utf-16"):
         line = body[: body.index(b"\x00")].count(b"\n") + 1
-        raise TranscriptError(
+        raise error(
             f"contains NUL bytes: a binary file, or UTF-16 text without a byte-order mark "
             f"(first at line {line})",
             path=path,
@@ -84,7 +89,7 @@ def decode(data: bytes, path: Path, *, encoding: str = "utf-8") -> str:
         return body.decode(codec)
     except UnicodeDecodeError as exc:
         line = body[: exc.start].count(b"\n") + 1
-        raise TranscriptError(
+        raise error(
             f"byte {exc.start} (0x{body[exc.start]:02x}) is not valid {codec}",
             path=path,
             line=line,

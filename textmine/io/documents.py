@@ -9,6 +9,8 @@ exactly this text, so a QDA tool given the same text reports the same offsets.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 from textmine.errors import TranscriptError
@@ -59,7 +61,11 @@ def odt_text(path: Path) -> str:
         from odf.namespaces import TEXTNS
         from odf.opendocument import load
 
-        document = load(str(path))
+        # odfpy prints the XML of a part it cannot parse: that would put transcript text
+        # on the console, so its output is swallowed
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
+                io.StringIO()):
+            document = load(str(path))
         parts: list[str] = []
         paragraph_tags = {(TEXTNS, "p"), (TEXTNS, "h")}
 

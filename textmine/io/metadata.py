@@ -104,5 +104,6 @@ def read_metadata(
                 f"no column {column!r} for input.dates; the sheet has: "
                 + ", ".join(map(repr, frame.columns)),
                 path=path, line=1, key=f"input.dates.{column}",
+                hint=f"rename the column in the sheet, or remove input.dates.{column}",
             )
     return out

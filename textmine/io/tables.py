@@ -38,22 +38,31 @@ def read_table(
                 path=path,
                 hint="open it in a spreadsheet program and save it again as .xlsx",
             ) from None
-        frame = frame.astype(object).where(frame.notna(), None)
-        for column in frame.columns:
-            frame[column] = [
-                v if v is None or hasattr(v, "year") else str(v).strip() or None
+        # built column by column as object Series: assigning a list lets pandas infer a
+        # string dtype that turns None back into NaN (an empty cell would read as "nan")
+        frame = pd.DataFrame({
+            column: pd.Series([
+                None if _missing(v) else v if hasattr(v, "year") else str(v).strip() or None
                 for v in frame[column]
-            ]
+            ], dtype=object)
+            for column in frame.columns
+        })
     elif suffix in (".csv", ".tsv"):
-        text = decode(read_bytes(path, error=error), path, encoding=encoding)
+        text = decode(read_bytes(path, error=error), path, encoding=encoding, error=error)
         if not text.strip():
-            raise error("the file is empty", path=path)
+            raise error("the file is empty", path=path,
+                        hint="fill it, or remove it from the config")
         delimiter = "\t" if suffix == ".tsv" else ","
         try:
             rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                                    strict=True))
         except csv.Error as exc:
-            raise error(f"malformed CSV: {exc}", path=path) from None
+            problem = str(exc)
+            if "field larger" in problem:
+                problem = "a cell is longer than 131,072 characters"
+            raise error(f"malformed CSV: {problem}", path=path,
+                        hint="check for an unclosed quote, or save the sheet again as CSV "
+                        "(UTF-8) from a spreadsheet program") from None
         header, body = rows[0], rows[1:]
         for number, row in enumerate(body, start=2):
             if len(row) != len(header) and any(cell.strip() for cell in row):
@@ -76,9 +85,17 @@ def read_table(
         )
     if frame.columns.duplicated().any():
         dup = frame.columns[frame.columns.duplicated()][0]
-        raise error(f"column {dup!r} appears twice in the header", path=path, line=1)
+        raise error(f"column {dup!r} appears twice in the header", path=path, line=1,
+                    hint="rename one of them")
     frame.columns = [str(c) for c in frame.columns]
     return frame
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _data_line_numbers(text: str, delimiter: str) -> list[int]:

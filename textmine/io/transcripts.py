@@ -29,8 +29,14 @@ from typing import Any
 import pandas as pd
 
 from textmine.config import InputConfig, validate_section
-from textmine.corpus import Corpus
-from textmine.errors import InputError, MetadataError, TextmineWarning, TranscriptError
+from textmine.corpus import SEGMENT_COLUMNS, Corpus
+from textmine.errors import (
+    InputError,
+    MetadataError,
+    TextmineWarning,
+    TranscriptError,
+    describe_value,
+)
 from textmine.io.captions import caption_turns
 from textmine.io.decode import decode, read_bytes
 from textmine.io.documents import docx_text, odt_text
@@ -41,6 +47,7 @@ from textmine.io.speakers import Turn, parse_timestamp, parse_turns
 from textmine.io.tables import read_table, require_columns, row_line
 from textmine.text import normalize_ws
 
+EMPTY_HINT = "export the transcript again, or leave the file out of input.transcripts"
 FORMAT_BY_SUFFIX = {
     ".txt": "text", ".text": "text", ".md": "text", ".docx": "docx", ".odt": "odt",
     ".vtt": "vtt", ".srt": "srt", ".csv": "table", ".tsv": "table", ".xlsx": "table",
@@ -95,18 +102,23 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str) -> list[Transcrip
             try:
                 time = parse_timestamp(str(record[cols.time]).strip())
             except ValueError:
-                raise TranscriptError(f"time {record[cols.time]!r} is not seconds or h:mm:ss",
-                                      path=path, line=line) from None
+                raise TranscriptError(
+                    f"time {describe_value(record[cols.time])} is not seconds or h:mm:ss",
+                    path=path, line=line,
+                    hint="fix the cell, or point input.columns.time at the right column",
+                ) from None
         doc_id = str(record[cols.doc_id]).strip() if cols.doc_id else path.stem
         if not doc_id or doc_id == "None":
-            raise TranscriptError(f"empty {cols.doc_id!r} cell", path=path, line=line)
+            raise TranscriptError(f"empty {cols.doc_id!r} cell", path=path, line=line,
+                                  hint="every row needs the id of its transcript")
         by_doc.setdefault(doc_id, []).append((" ".join(str(speaker).split()), str(text), time))
     out = []
     for doc_id, records in by_doc.items():
         rendered, turns = render_turns(records)
         out.append(Transcript(doc_id, path, "table", rendered, turns, "rows", sha))
     if not out:
-        raise TranscriptError("empty transcript: no row has text", path=path)
+        raise TranscriptError("empty transcript: no row has text", path=path,
+                              hint=EMPTY_HINT)
     return out
 
 
@@ -131,7 +143,8 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
     data = read_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise TranscriptError("empty transcript: the file has no text", path=path)
+        raise TranscriptError("empty transcript: the file has no text", path=path,
+                              hint=EMPTY_HINT)
     if fmt == "table":
         return _table_transcripts(path, cfg, sha)
     if fmt == "docx":
@@ -141,7 +154,9 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
     else:
         text = decode(data, path, encoding=cfg.encoding)
     if not text.strip():
-        raise TranscriptError("empty transcript: no text in the file", path=path)
+        raise TranscriptError("empty transcript: no text in the file", path=path,
+                              hint=EMPTY_HINT)
+    _check_line_lengths(text, path, cfg.max_line_chars)
     if fmt in ("vtt", "srt"):
         rendered, turns, notes = caption_turns(text, path, fmt)
         return [Transcript(path.stem, path, fmt, rendered, turns, "captions", sha, notes)]
@@ -150,9 +165,24 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
                          unlabelled_speaker=cfg.unlabelled_speaker, speakers=cfg.speakers,
                          skip_lines=[re.compile(p) for p in cfg.skip_lines])
     if not parsed.turns:
-        raise TranscriptError("empty transcript: no speaker turn with text", path=path)
+        raise TranscriptError("empty transcript: no speaker turn with text", path=path,
+                              hint=EMPTY_HINT)
     return [Transcript(path.stem, path, fmt, text, parsed.turns, parsed.labels, sha,
                        parsed.notes)]
+
+
+def _check_line_lengths(text: str, path: Path, limit: int) -> None:
+    """A line longer than ``limit`` is binary data or an export that lost its line breaks."""
+    if len(text) <= limit:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > limit:
+            raise TranscriptError(
+                f"line {number} has {len(line):,} characters (input.max_line_chars is "
+                f"{limit:,}): not a transcript with line breaks, or not text at all",
+                path=path, line=number, key="input.max_line_chars",
+                hint="export the transcript again with one paragraph per turn, or raise "
+                "input.max_line_chars")
 
 
 def source_text(path: str | Path, **options: Any) -> str:
@@ -174,13 +204,21 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
             matched = sorted(Path(p) for p in glob.glob(str(pattern), recursive=True)
                              if Path(p).is_file())
             if not matched:
-                raise InputError(f"no files match {item!r} (looked in {pattern.parent})",
-                                 key="input.transcripts", hint="check the path and pattern")
+                raise InputError(f"input.transcripts: no files match {item!r} (looked in "
+                                 f"{pattern.parent})", key="input.transcripts",
+                                 hint="check the path and pattern (relative to the config "
+                                 "file's folder)")
             files.extend(matched)
         else:
             if not pattern.exists():
                 raise InputError("transcript file not found", path=pattern,
-                                 key="input.transcripts")
+                                 key="input.transcripts",
+                                 hint="check input.transcripts (paths are relative to the "
+                                 "config file's folder)")
+            if pattern.is_dir():
+                raise InputError("is a folder, not a transcript file", path=pattern,
+                                 key="input.transcripts",
+                                 hint="use a glob such as folder/*.docx")
             files.append(pattern)
     return list(dict.fromkeys(files))
 
@@ -277,10 +315,11 @@ def read_transcripts(
         if extra:
             notes.append(f"{meta_path.name}: {len(extra)} row(s) match no transcript, e.g. "
                          f"{extra[0]!r}")
-        clash = [c for c in meta.columns if c != "doc_id" and c in documents.columns]
+        reserved = set(documents.columns) | set(SEGMENT_COLUMNS)
+        clash = [c for c in meta.columns if c != "doc_id" and c in reserved]
         if clash:
             raise MetadataError(f"column(s) {clash} are reserved by textmine", path=meta_path,
-                                line=1, hint="rename them")
+                                line=1, hint="rename them in the metadata sheet")
         documents = documents.merge(meta, on="doc_id", how="left", validate="one_to_one")
     for note in notes:
         warnings.warn(note, TextmineWarning, stacklevel=2)

@@ -1,6 +1,7 @@
-"""Preprocessing: segment turns, map code spans onto segments."""
+"""Preprocessing: protect (pseudonymise), segment turns, map code spans onto segments."""
 
 from textmine.pp.codes import map_codes
+from textmine.pp.protect import protect, write_pseudonym_map
 from textmine.pp.segment import segment
 
-__all__ = ["map_codes", "segment"]
+__all__ = ["map_codes", "protect", "segment", "write_pseudonym_map"]

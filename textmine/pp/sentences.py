@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+from typing import TYPE_CHECKING
 
 from textmine.text import strip_span
+
+if TYPE_CHECKING:
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 
 @lru_cache(maxsize=1)
 def _splitter() -> PunktSentenceTokenizer:
+    # imported here: nltk takes seconds to import, which every command (and every error
+    # message about a bad input) would otherwise wait for
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
     params = PunktParameters()
     text = resources.files("textmine").joinpath("data/abbreviations.txt").read_text("utf-8")
     params.abbrev_types = {

@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from textmine.config import EmbedConfig, validate_section
-from textmine.errors import TextmineWarning
+from textmine.errors import CorpusError, ModelError, TextmineWarning
 from textmine.models.cache import EmbeddingCache, cache_location, text_key
 from textmine.models.embedder import SentenceEmbedder, encoder_id, resolve_model
 from textmine.models.offline import enforce_offline
@@ -91,6 +92,7 @@ def embed(
     cache_dir: str | Path | None = None,
     progress: bool | Literal["auto"] = "auto",
     static_dims: int = 256,
+    stats: dict[str, Any] | None = None,
 ) -> EmbedStats:
     """Embed every segment of the corpus (in place).
 
@@ -114,6 +116,9 @@ def embed(
         Progress bar on stderr: ``"auto"`` (on a terminal, for runs over ~2 s), True, False.
     static_dims
         PCA dimensions of the ``static`` model.
+    stats
+        If given, filled with the counters of the returned ``EmbedStats`` (the pipeline's
+        manifest stage record).
 
     Returns
     -------
@@ -183,7 +188,7 @@ def embed(
         "n_unique": len(unique),
     }
     corrupt = store.corrupt_rows if store is not None else 0
-    stats = EmbedStats(
+    result = EmbedStats(
         key=key, model=source.name, kind=source.kind, model_sha256=source.sha256,
         model_path=str(source.path), n_texts=len(texts), n_unique=len(unique),
         cache_hits=len(unique) - len(missing), cache_misses=len(missing),
@@ -196,9 +201,49 @@ def embed(
             f"{store.path}: {corrupt} cached embedding(s) failed their checksum and were "
             "recomputed and overwritten", TextmineWarning, stacklevel=2)
     log.info("embed %s: %d texts, %d unique, %d from cache, %d encoded in %.1f s",
-             key, stats.n_texts, stats.n_unique, stats.cache_hits, stats.cache_misses,
-             stats.encode_seconds)
-    return stats
+             key, result.n_texts, result.n_unique, result.cache_hits, result.cache_misses,
+             result.encode_seconds)
+    if stats is not None:
+        stats.update(result.to_dict())
+    return result
+
+
+def encoder_for(corpus, key: str) -> Callable[[list[str]], np.ndarray]:
+    """A function that embeds new texts exactly as ``corpus.embeddings[key]`` was made.
+
+    For steps that must place other texts in the same space (topic labels, codebook seeds).
+    The model is loaded on the first call and checked to be the one recorded with the
+    embeddings.
+
+    Raises
+    ------
+    CorpusError
+        If the embeddings were not made by :func:`embed` (no record of their model).
+    ModelError
+        If the model's files are no longer the ones the embeddings were made with.
+    """
+    record = corpus.uns.get("embeddings", {}).get(key)
+    if record is None:
+        raise CorpusError(f"embeddings {key!r} carry no record of their model",
+                          hint="make them with textmine.tl.embed")
+    params, expected = record["params"], record["model"]["sha256"]
+    embedder: list[SentenceEmbedder] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        if not embedder:
+            model = SentenceEmbedder(params["model"], batch_size=params["batch_size"],
+                                     static_dims=params["static_dims"],
+                                     cache_dir=cache_location(params["cache_dir"])[0]).fit()
+            if model.source_.sha256 != expected:
+                raise ModelError(
+                    f"the model of embeddings {key!r} changed since they were made (content "
+                    f"sha256 {model.source_.sha256[:12]}..., recorded {expected[:12]}...)",
+                    path=model.source_.path, key="embed.model",
+                    hint="embed the corpus again")
+            embedder.append(model)
+        return embedder[0].transform(list(texts))
+
+    return encode
 
 
 def _open_cache(root: Path) -> EmbeddingCache | None:

@@ -1,0 +1,550 @@
+"""A generated collection of malformed inputs, each a small change to a valid study.
+
+:func:`valid_study` writes a small valid study (two real focus groups as ``Name: text``
+transcripts, metadata, coded spans, a roster, a config). Every :class:`Case` then breaks one
+thing: a transcript file (truncated or corrupt .docx/.odt/.xlsx, wrong and mixed encodings,
+binary junk, empty files, one enormous line, no speakers, bad captions and tables), the
+metadata sheet, the codes, the roster, or the YAML config (syntax, wrong types, unknown
+keys, bad paths). ``expect`` is what the one-line error must name (a file or a key).
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+import pandas as pd
+import yaml
+from odf.opendocument import OpenDocumentText
+from odf.text import P
+
+ROSTER = "name,kind,pseudonym\nJane Smith,person,\nLeeds,place,\n"
+
+
+@dataclass
+class Case:
+    """One malformed input: ``mutate(study)`` breaks the valid study in ``study``."""
+
+    id: str
+    mutate: Callable[[Path], None]
+    expect: str  # a file name or config key the message must contain
+
+
+def valid_study(root: Path, turns: dict[str, list[tuple[str, str]]]) -> Path:
+    """Write a valid study into ``root``; return its config file."""
+    (root / "transcripts").mkdir(parents=True)
+    spans = []
+    for doc_id in ("G1", "G2"):
+        group = turns["R1_1" if doc_id == "G1" else "nonR1_1"][:25]
+        text = "\n\n".join(f"{s}: {' '.join(t.split())}" for s, t in group) + "\n"
+        (root / "transcripts" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+        start = text.index(": ") + 2
+        spans.append({"doc_id": doc_id, "start_char": start, "end_char": start + 20,
+                      "code": "Barriers"})
+    pd.DataFrame(spans).to_csv(root / "codes.csv", index=False)
+    pd.DataFrame({"doc_id": ["G1", "G2", "bad"], "group": ["R1", "nonR1", "x"],
+                  "date": ["2020-01-02", "2020-02-03", "2020-03-04"]}).to_csv(
+        root / "metadata.csv", index=False)
+    (root / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    config = {
+        "run_name": "study",
+        "input": {"transcripts": "transcripts/*", "metadata": "metadata.csv",
+                  "dates": {"date": "iso"}, "interviewer": ["F"]},
+        "codes": {"path": "codes.csv"},
+        "protect": {"roster": "roster.csv"},
+        "segment": {"unit": "sentence", "tokenizer": "words", "exclude_roles": []},
+    }
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _lines(study: Path) -> str:
+    return (study / "transcripts" / "G1.txt").read_text(encoding="utf-8")
+
+
+def _docx_bytes(text: str) -> bytes:
+    document = docx.Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _odt_bytes(text: str) -> bytes:
+    document = OpenDocumentText()
+    for line in text.splitlines():
+        document.text.addElement(P(text=line))
+    # save(), not write(): write() leaves the zip unclosed (no central directory yet)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.odt"
+        document.save(str(path))
+        return path.read_bytes()
+
+
+def _xlsx_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _turn_table(study: Path) -> pd.DataFrame:
+    rows = [line.split(": ", 1) for line in _lines(study).split("\n\n") if ": " in line]
+    return pd.DataFrame(rows, columns=["speaker", "text"])
+
+
+def _corrupt_member(data: bytes, member: str, seed: int) -> bytes:
+    """Flip bytes inside one zip member's compressed data: its CRC no longer matches."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(member)
+    out = bytearray(data)
+    local = info.header_offset
+    name_len = int.from_bytes(out[local + 26:local + 28], "little")
+    extra_len = int.from_bytes(out[local + 28:local + 30], "little")
+    begin = local + 30 + name_len + extra_len
+    rng = random.Random(seed)
+    for _ in range(8):
+        position = begin + rng.randrange(max(1, info.compress_size))
+        out[position] ^= 0xFF
+    return bytes(out)
+
+
+def _rezip(data: bytes, *, drop: str | None = None, replace: dict[str, bytes] | None = None
+           ) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            if item.filename == drop:
+                continue
+            target.writestr(item, (replace or {}).get(item.filename,
+                                                     source.read(item.filename)))
+    return buffer.getvalue()
+
+
+def _bad(name: str, make: Callable[[Path], bytes]) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        (study / "transcripts" / name).write_bytes(make(study))
+    return mutate
+
+
+def _config(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        path = study / "config.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return mutate
+
+
+def _set(dotted: str, value) -> Callable[[Path], None]:
+    def change(data: dict) -> None:
+        *parents, last = dotted.split(".")
+        target = data
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = value
+    return _config(change)
+
+
+def _raw_config(text: str) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        (study / "config.yaml").write_bytes(text.encode("utf-8") if isinstance(text, str)
+                                            else text)
+    return mutate
+
+
+def _write(name: str, content: str | bytes) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        path = study / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return mutate
+
+
+def _edit_csv(name: str, change: Callable[[pd.DataFrame], pd.DataFrame]):
+    def mutate(study: Path) -> None:
+        path = study / name
+        change(pd.read_csv(path, dtype=str, keep_default_na=False)).to_csv(path, index=False)
+    return mutate
+
+
+def _both(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        for m in mutations:
+            m(study)
+    return mutate
+
+
+def _junk(seed: int, size: int) -> bytes:
+    rng = random.Random(seed)
+    return bytes(rng.randrange(256) for _ in range(size))
+
+
+# ---------------------------------------------------------------------------- the cases
+
+def transcript_cases() -> list[Case]:
+    cases: list[Case] = []
+    for kind, make in (("docx", lambda s: _docx_bytes(_lines(s))),
+                       ("odt", lambda s: _odt_bytes(_lines(s))),
+                       ("xlsx", lambda s: _xlsx_bytes(_turn_table(s)))):
+        name = f"bad.{kind}"
+        for fraction in (0.0, 0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99):
+            cut = _bad(name, lambda s, m=make, f=fraction: (lambda b: b[:int(len(b) * f)])(m(s)))
+            cases.append(Case(f"{kind}-truncated-{fraction}", cut, name))
+        member = {"docx": "word/document.xml", "odt": "content.xml",
+                  "xlsx": "xl/worksheets/sheet1.xml"}[kind]
+        for seed in range(4):
+            cases.append(Case(f"{kind}-corrupt-{seed}", _bad(
+                name, lambda s, m=make, mb=member, sd=seed: _corrupt_member(m(s), mb, sd)), name))
+        cases += [
+            Case(f"{kind}-missing-part", _bad(name, lambda s, m=make, mb=member:
+                                              _rezip(m(s), drop=mb)), name),
+            Case(f"{kind}-broken-xml", _bad(name, lambda s, m=make, mb=member: _rezip(
+                m(s), replace={mb: b"<?xml version='1.0'?><w:document><unclosed>"})), name),
+            Case(f"{kind}-plain-text-renamed", _bad(name, lambda s: _lines(s).encode()), name),
+            Case(f"{kind}-zero-bytes", _bad(name, lambda s: b""), name),
+            Case(f"{kind}-old-binary-office", _bad(
+                name, lambda s: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + _junk(1, 2000)), name),
+            Case(f"{kind}-pdf-renamed", _bad(name, lambda s: b"%PDF-1.4\n" + _junk(2, 3000)),
+                 name),
+            Case(f"{kind}-random-zip", _bad(name, lambda s: _zip_of_junk()), name),
+        ]
+    cases += [
+        Case("docx-only-empty-paragraphs", _bad("bad.docx", lambda s: _docx_bytes("\n \n\t\n")),
+             "bad.docx"),
+        Case("odt-only-empty-paragraphs", _bad("bad.odt", lambda s: _odt_bytes("\n \n")),
+             "bad.odt"),
+        Case("xlsx-no-text-column", _bad("bad.xlsx", lambda s: _xlsx_bytes(
+            _turn_table(s).rename(columns={"text": "words"}))), "bad.xlsx"),
+        Case("xlsx-no-speaker-column", _bad("bad.xlsx", lambda s: _xlsx_bytes(
+            _turn_table(s).drop(columns="speaker"))), "bad.xlsx"),
+        Case("xlsx-empty-speaker-cell", _bad("bad.xlsx", lambda s: _xlsx_bytes(
+            _turn_table(s).assign(speaker=lambda f: [None] + list(f["speaker"][1:])))),
+             "bad.xlsx"),
+        Case("xlsx-all-text-empty", _bad("bad.xlsx", lambda s: _xlsx_bytes(
+            _turn_table(s).assign(text=None))), "bad.xlsx"),
+        Case("xlsx-header-only", _bad("bad.xlsx", lambda s: _xlsx_bytes(
+            _turn_table(s).iloc[:0])), "bad.xlsx"),
+        Case("xlsx-wrong-sheet", _both(_bad("bad.xlsx", lambda s: _xlsx_bytes(_turn_table(s))),
+                                       _set("input.sheet", "Interviews")), "bad.xlsx"),
+        Case("xlsx-bad-time", _both(_bad("bad.xlsx", lambda s: _xlsx_bytes(
+            _turn_table(s).assign(time="soon"))), _set("input.columns", {"time": "time"})),
+             "bad.xlsx"),
+    ]
+    # encodings
+    text = "F: Welcome.\n\nR1-01: I think the caf\u00e9 idea \u2019works\u2019 well.\n"
+    encodings = {
+        "cp1252-in-utf8": lambda s: text.encode("cp1252"),
+        "latin1-whole-file": lambda s: (_lines(s) + "na\u00efve r\u00e9sum\u00e9\n").encode(
+            "latin-1", "replace"),
+        "cp1252-at-start": lambda s: "\u2018".encode("cp1252") + _lines(s).encode(),
+        "cp1252-at-end": lambda s: _lines(s).encode() + "\u2019".encode("cp1252"),
+        "mixed-utf8-then-cp1252": lambda s: _lines(s).encode() + text.encode("cp1252"),
+        "utf16-without-bom": lambda s: text.encode("utf-16-le"),
+        "utf16-truncated-odd-bytes": lambda s: b"\xff\xfe" + text.encode("utf-16-le")[:-1],
+        "utf32-without-bom": lambda s: text.encode("utf-32-le"),
+        "bom-then-invalid": lambda s: b"\xef\xbb\xbf" + b"F: hello \xff\xfe\n",
+        "surrogate-bytes": lambda s: b"F: a \xed\xa0\x80 b\nR1-01: c\n",
+        "overlong-utf8": lambda s: b"F: a \xc0\xaf b\nR1-01: c\n",
+        "truncated-multibyte-at-eof": lambda s: _lines(s).encode() + b"\xe2\x80",
+        "lone-continuation-byte": lambda s: b"F: a \x80 b\nR1-01: c\n",
+    }
+    for name, make in encodings.items():
+        cases.append(Case(f"encoding-{name}", _bad("bad.txt", make), "bad.txt"))
+    cases += [
+        Case("encoding-unknown-codec", _set("input.encoding", "klingon-8"), "input.encoding"),
+        Case("encoding-ascii-for-utf8", _both(_bad("bad.txt", lambda s: text.encode()),
+                                              _set("input.encoding", "ascii")),
+             "input.encoding"),
+    ]
+    # binary junk, in every transcript suffix
+    for n, suffix in enumerate(("txt", "vtt", "srt", "csv", "md")):
+        for size in (64, 4096):
+            cases.append(Case(f"junk-{suffix}-{size}", _bad(f"bad.{suffix}", lambda s, n=n,
+                                                            z=size: _junk(n * 100 + z, z)),
+                              f"bad.{suffix}"))
+    for name, blob in (("png", b"\x89PNG\r\n\x1a\n" + _junk(5, 500)),
+                       ("elf", b"\x7fELF\x02\x01\x01" + _junk(6, 500)),
+                       ("gzip", b"\x1f\x8b\x08\x00" + _junk(7, 500)),
+                       ("zip", _zip_of_junk()), ("nul-only", b"\x00" * 100)):
+        cases.append(Case(f"junk-{name}-as-txt", _bad("bad.txt", lambda s, b=blob: b),
+                          "bad.txt"))
+    # empty files
+    for label, suffix, blob in (("zero", "txt", b""), ("blank", "txt", b"   \n\t\n"),
+                                ("bom", "txt", b"\xef\xbb\xbf"), ("newlines", "txt", b"\n\n\n"),
+                                ("zero", "vtt", b""), ("zero", "srt", b""), ("zero", "csv", b""),
+                                ("crlf", "md", b"\r\n")):
+        cases.append(Case(f"empty-{suffix}-{label}", _bad(f"bad.{suffix}", lambda s, b=blob: b),
+                          f"bad.{suffix}"))
+    cases += [
+        Case("labels-without-text", _bad("bad.txt", lambda s: b"F:\nR1-01:\nF:\n"), "bad.txt"),
+        Case("vtt-header-only", _bad("bad.vtt", lambda s: b"WEBVTT\n\n"), "bad.vtt"),
+        Case("vtt-no-header", _bad("bad.vtt", lambda s: b"00:00:01.000 --> 00:00:02.000\n"
+                                   b"<v Ann>Hello</v>\n"), "bad.vtt"),
+        Case("vtt-no-timing", _bad("bad.vtt", lambda s: b"WEBVTT\n\n1\n<v Ann>Hello</v>\n"),
+             "bad.vtt"),
+        Case("vtt-garbage-timing", _bad("bad.vtt", lambda s: b"WEBVTT\n\n1\n00:xx --> later\n"
+                                        b"Hello\n"), "bad.vtt"),
+        Case("srt-numbers-only", _bad("bad.srt", lambda s: b"1\n\n2\n\n3\n"), "bad.srt"),
+        Case("srt-timing-without-text", _bad("bad.srt", lambda s: b"1\n00:00:01,000 --> "
+                                             b"00:00:02,000\n\n"), "bad.srt"),
+        Case("table-csv-no-speaker-column", _bad("bad.csv", lambda s: b"who,text\nA,hello\n"),
+             "bad.csv"),
+        Case("table-csv-ragged", _bad("bad.csv", lambda s: b"speaker,text\nA,hello,extra\n"),
+             "bad.csv"),
+        Case("table-csv-unclosed-quote", _bad("bad.csv", lambda s: b'speaker,text\nA,"hello\n'),
+             "bad.csv"),
+        Case("table-csv-empty-speaker", _bad("bad.csv", lambda s: b"speaker,text\n,hello\n"),
+             "bad.csv"),
+        Case("table-csv-header-only", _bad("bad.csv", lambda s: b"speaker,text\n"), "bad.csv"),
+        Case("table-csv-semicolons", _bad("bad.csv", lambda s: b"speaker;text\nA;hello\n"),
+             "bad.csv"),
+        Case("table-csv-duplicate-header", _bad("bad.csv", lambda s:
+                                                b"speaker,text,text\nA,b,c\n"), "bad.csv"),
+        Case("unknown-suffix", _bad("bad.pdf", lambda s: b"%PDF-1.4\n"), "bad.pdf"),
+        Case("duplicate-doc-id", _bad("G1.docx", lambda s: _docx_bytes(_lines(s))), "G1"),
+    ]
+    # one enormous line
+    cases += [
+        Case("enormous-line-words", _bad("bad.txt", lambda s: b"F: " + b"word " * 400_000),
+             "bad.txt"),
+        Case("enormous-line-no-spaces", _bad("bad.txt", lambda s: b"A" * 2_000_000), "bad.txt"),
+        Case("enormous-csv-cell", _bad("bad.csv", lambda s: b"speaker,text\nA," +
+                                       b"x " * 200_000 + b"\n"), "bad.csv"),
+        Case("enormous-docx-paragraph", _bad("bad.docx", lambda s: _docx_bytes(
+            "F: " + "word " * 100_000)), "bad.docx"),
+    ]
+    # no speaker labels, where the config says that is an error
+    prose = "We set up the service in 2019.\n\nIt worked well for most teams.\n"
+    for suffix, make in (("txt", lambda s: prose.encode()),
+                         ("docx", lambda s: _docx_bytes(prose)),
+                         ("odt", lambda s: _odt_bytes(prose)),
+                         ("vtt", lambda s: b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n"
+                          b"We set it up.\n")):
+        cases.append(Case(f"speakerless-{suffix}", _both(
+            _bad(f"bad.{suffix}", make), _set("input.on_no_speakers", "error")),
+            f"bad.{suffix}"))
+    return cases
+
+
+def _zip_of_junk() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("junk.bin", _junk(9, 300))
+    return buffer.getvalue()
+
+
+def metadata_cases() -> list[Case]:
+    name = "metadata.csv"
+    return [
+        Case("meta-no-doc-id-column", _edit_csv(name, lambda f: f.rename(
+            columns={"doc_id": "id"})), name),
+        Case("meta-duplicate-id", _edit_csv(name, lambda f: pd.concat([f, f.iloc[:1]])), name),
+        Case("meta-empty-id", _edit_csv(name, lambda f: f.assign(doc_id=["G1", "", "bad"])),
+             name),
+        Case("meta-missing-row", _edit_csv(name, lambda f: f.iloc[1:]), name),
+        Case("meta-date-column-missing", _edit_csv(name, lambda f: f.drop(columns="date")),
+             "input.dates"),
+        Case("meta-unparseable-date", _edit_csv(name, lambda f: f.assign(
+            date=["2020-01-02", "next week", "2020-03-04"])), name),
+        Case("meta-ambiguous-date", _edit_csv(name, lambda f: f.assign(
+            date=["03/04/2020", "2020-02-03", "2020-03-04"])), name),
+        Case("meta-reserved-column", _edit_csv(name, lambda f: f.assign(source="x")), name),
+        Case("meta-column-clashes-with-segments", _edit_csv(name, lambda f: f.assign(
+            speaker="x")), name),
+        Case("meta-ragged", _write(name, "doc_id,group\nG1,R1,extra\nG2,x\n"), name),
+        Case("meta-empty-file", _write(name, ""), name),
+        Case("meta-binary", _write(name, _junk(11, 800)), name),
+        Case("meta-cp1252", _write(name, "doc_id,group,date\nG1,caf\u00e9,2020-01-02\n".encode(
+            "cp1252")), name),
+        Case("meta-missing-file", lambda s: (s / name).unlink(), name),
+        Case("meta-is-a-folder", _both(lambda s: (s / name).unlink(),
+                                       lambda s: (s / name).mkdir()), name),
+        Case("meta-xlsx-corrupt", _both(_write("metadata.xlsx", _junk(12, 900)),
+                                        _set("input.metadata", "metadata.xlsx")),
+             "metadata.xlsx"),
+        Case("meta-unsupported-type", _both(_write("metadata.json", "{}"),
+                                            _set("input.metadata", "metadata.json")),
+             "metadata.json"),
+    ]
+
+
+def codes_cases() -> list[Case]:
+    name = "codes.csv"
+
+    def spans(**changes):
+        return _edit_csv(name, lambda f: f.assign(**changes))
+
+    return [
+        Case("codes-end-beyond-document", spans(end_char=["999999", "30"]), name),
+        Case("codes-negative-start", spans(start_char=["-5", "3"]), name),
+        Case("codes-end-before-start", spans(start_char=["50", "3"], end_char=["10", "30"]),
+             name),
+        Case("codes-zero-length", spans(start_char=["10", "3"], end_char=["10", "30"]), name),
+        Case("codes-not-a-number", spans(start_char=["ten", "3"]), name),
+        Case("codes-fraction", spans(start_char=["3.5", "3"]), name),
+        Case("codes-empty-code", spans(code=["", "Barriers"]), name),
+        Case("codes-empty-doc-id", spans(doc_id=["", "G2"]), name),
+        Case("codes-no-code-column", _edit_csv(name, lambda f: f.drop(columns="code")), name),
+        Case("codes-no-doc-id-column", _edit_csv(name, lambda f: f.drop(columns="doc_id")),
+             name),
+        Case("codes-neither-spans-nor-quotes", _edit_csv(name, lambda f: f.drop(
+            columns=["start_char", "end_char"])), name),
+        Case("codes-missing-file", lambda s: (s / name).unlink(), name),
+        Case("codes-empty-file", _write(name, ""), name),
+        Case("codes-binary", _write(name, _junk(13, 700)), name),
+        Case("codes-unclosed-quote", _write(name, 'doc_id,start_char,end_char,code\nG1,1,5,"A\n'),
+             name),
+        Case("codebook-missing", _set("codes.codebook", "codebook.csv"), "codebook.csv"),
+        Case("codebook-missing-column", _both(_write("codebook.csv", "theme\nBarriers\n"),
+                                              _set("codes.codebook", "codebook.csv")),
+             "codebook.csv"),
+        Case("codebook-code-twice", _both(
+            _write("codebook.csv", "theme,code\nA,Barriers\nB,Barriers\n"),
+            _set("codes.codebook", "codebook.csv"),
+            _set("codes.codebook_columns", ["theme", "code"])), "codebook.csv"),
+    ]
+
+
+def roster_cases() -> list[Case]:
+    name = "roster.csv"
+    return [
+        Case("roster-no-name-column", _write(name, "who,kind\nJane Smith,person\n"), name),
+        Case("roster-two-name-columns", _write(name, "name,original,kind\nA B,A B,person\n"),
+             name),
+        Case("roster-unknown-kind", _write(name, "name,kind\nJane Smith,alien\n"), name),
+        Case("roster-empty-name", _write(name, "name,kind\n,person\n"), name),
+        Case("roster-name-twice", _write(name, "name,kind\nJane Smith,person\nJANE SMITH,person\n"),
+             name),
+        Case("roster-pseudonym-is-a-name", _write(
+            name, "name,kind,pseudonym\nJane Smith,person,Leeds\nLeeds,place,\n"), name),
+        Case("roster-header-only", _write(name, "name,kind\n"), name),
+        Case("roster-empty-file", _write(name, ""), name),
+        Case("roster-binary", _write(name, _junk(14, 600)), name),
+        Case("roster-cp1252", _write(name, "name,kind\nRen\u00e9e Smith,person\n".encode("cp1252")),
+             name),
+        Case("roster-unknown-column", _write(name, "name,kind,notes\nJane Smith,person,x\n"),
+             name),
+        Case("roster-missing-file", lambda s: (s / name).unlink(), name),
+        Case("roster-is-a-folder", _both(lambda s: (s / name).unlink(),
+                                         lambda s: (s / name).mkdir()), name),
+        Case("roster-json", _both(_write("roster.json", "[]"), _set("protect.roster",
+                                                                    "roster.json")),
+             "roster.json"),
+        Case("roster-yaml-scalar", _both(_write("roster.yaml", "just a name\n"),
+                                         _set("protect.roster", "roster.yaml")), "roster.yaml"),
+        Case("roster-yaml-wrong-types", _both(_write("roster.yaml", "person: Jane Smith\n"),
+                                              _set("protect.roster", "roster.yaml")),
+             "roster.yaml"),
+        Case("roster-yaml-list-of-strings", _both(_write("roster.yaml", "- Jane Smith\n"),
+                                                  _set("protect.roster", "roster.yaml")),
+             "roster.yaml"),
+        Case("roster-yaml-name-is-a-list", _both(
+            _write("roster.yaml", "- {name: [Jane, Smith], kind: person}\n"),
+            _set("protect.roster", "roster.yaml")), "roster.yaml"),
+        Case("roster-yaml-unknown-key", _both(
+            _write("roster.yaml", "- {name: Jane Smith, kind: person, age: 40}\n"),
+            _set("protect.roster", "roster.yaml")), "roster.yaml"),
+        Case("roster-yaml-syntax", _both(_write("roster.yaml", "- {name: Jane\n"),
+                                         _set("protect.roster", "roster.yaml")), "roster.yaml"),
+    ]
+
+
+def config_cases() -> list[Case]:
+    cases = [
+        Case("yaml-unclosed-bracket", _raw_config("run_name: x\ninput: {transcripts: [a\n"),
+             "config.yaml"),
+        Case("yaml-tab-indent", _raw_config("input:\n\ttranscripts: x\n"), "config.yaml"),
+        Case("yaml-bad-indent", _raw_config("input:\n  transcripts: x\n metadata: y\n"),
+             "config.yaml"),
+        Case("yaml-empty", _raw_config(""), "config.yaml"),
+        Case("yaml-comment-only", _raw_config("# nothing\n"), "config.yaml"),
+        Case("yaml-a-list", _raw_config("- input\n- segment\n"), "config.yaml"),
+        Case("yaml-a-scalar", _raw_config("hello\n"), "config.yaml"),
+        Case("yaml-binary", _raw_config(_junk(15, 500)), "config.yaml"),
+        Case("yaml-cp1252", _raw_config("run_name: caf\u00e9\n".encode("cp1252")),
+             "config.yaml"),
+        Case("yaml-duplicate-key", _raw_config(
+            "input:\n  transcripts: transcripts/*\nseed: 1\nseed: 2\n"), "seed"),
+        Case("yaml-missing-input", _config(lambda d: d.pop("input")), "input"),
+        Case("yaml-input-null", _set("input", None), "input"),
+        Case("yaml-missing-transcripts", _config(lambda d: d["input"].pop("transcripts")),
+             "input.transcripts"),
+        Case("yaml-nested-too-deep", _raw_config(
+            "input:\n  transcripts: transcripts/*\nx: " + "[" * 5000 + "]" * 5000 + "\n"),
+             "config.yaml"),
+        Case("yaml-alias-bomb", _raw_config(
+            "input:\n  transcripts: transcripts/*\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+                for i in range(8))), "config.yaml"),
+        Case("yaml-transcripts-empty-list", _set("input.transcripts", []), "input.transcripts"),
+        Case("yaml-transcripts-empty-string", _set("input.transcripts", ""),
+             "input.transcripts"),
+        Case("yaml-metadata-empty-string", _set("input.metadata", ""), "input.metadata"),
+        Case("yaml-roster-empty-string", _set("protect.roster", " "), "protect.roster"),
+        Case("config-missing-file", lambda s: (s / "config.yaml").unlink(), "config.yaml"),
+        Case("config-is-a-folder", _both(lambda s: (s / "config.yaml").unlink(),
+                                         lambda s: (s / "config.yaml").mkdir()), "config.yaml"),
+    ]
+    wrong = {
+        "seed": "abc", "run_name": "bad name/", "input.transcripts": 5,
+        "input.interviewer": {"a": 1}, "input.format": "pdf", "input.labels": "maybe",
+        "input.dates": ["date"], "input.line_speakers": {"TASK": "([unclosed"},
+        "input.skip_lines": ["*bad"], "input.on_no_speakers": "ignore",
+        "input.columns": "speaker", "input.sheet": [1], "codes.min_match": 10,
+        "codes.format": "qdpx2", "codes.columns": {"start": "x"},
+        "segment.unit": "paragraph", "segment.max_tokens": "many", "segment.max_tokens ": 2,
+        "segment.overlap": -1, "segment.exclude_roles": ["boss"], "segment.tokenizer": "gpt",
+        "segment.min_words": 1.5, "protect.patterns": ["ssn"],
+        "protect.custom": {"ID": "[unclosed"}, "protect.custom ": {"bad label": "x"},
+        "protect.roster": 5, "protect.name_parts": "sometimes", "protect.verify": [],
+        "embed.model": 3, "topics": [], "seed ": 1.5, "out": 7,
+    }
+    for n, (dotted, value) in enumerate(wrong.items()):
+        key = dotted.strip()
+        cases.append(Case(f"wrong-type-{key}-{n}", _set(key, value), key.split(".")[-1]))
+    for dotted in ("input.transcipts", "segment.units", "protect.rooster", "colour",
+                   "codes.columns.quotes", "report.format"):
+        cases.append(Case(f"unknown-key-{dotted}", _set(dotted, "x"), dotted))
+    cases += [
+        Case("path-glob-matches-nothing", _set("input.transcripts", "nowhere/*.txt"),
+             "input.transcripts"),
+        Case("path-transcript-missing", _set("input.transcripts", ["transcripts/G1.txt",
+                                                                   "transcripts/G9.txt"]),
+             "G9.txt"),
+        Case("path-transcript-is-a-folder", _set("input.transcripts", ["transcripts"]),
+             "transcripts"),
+        Case("path-metadata-missing", _set("input.metadata", "nowhere.csv"), "nowhere.csv"),
+        Case("path-codes-missing", _set("codes.path", "nowhere.csv"), "nowhere.csv"),
+        Case("path-roster-missing", _set("protect.roster", "nowhere.csv"), "nowhere.csv"),
+        Case("path-out-is-a-file", _both(_write("taken", "a file"), _set("out", "taken")),
+             "taken"),
+        Case("path-map-inside-run-folder", _both(_set("out", "outputs/x"),
+                                                 _set("protect.map_file", "outputs/x/map.csv")),
+             "protect.map_file"),
+        Case("path-map-is-a-folder", _both(lambda s: (s / "private").mkdir(),
+                                           _set("protect.map_file", "private")),
+             "protect.map_file"),
+    ]
+    return cases
+
+
+def all_cases() -> list[Case]:
+    """Every malformed input (ids are unique)."""
+    cases = (transcript_cases() + metadata_cases() + codes_cases() + roster_cases()
+             + config_cases())
+    ids = [c.id for c in cases]
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    return cases

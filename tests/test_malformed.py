@@ -1,0 +1,91 @@
+"""Every malformed input ends in textmine's own error: one line, exit 2, nothing written.
+
+The inputs are generated (tests/malformed.py): at least 200 small breakages of a valid study
+built from real focus-group transcripts. Each goes through the command line in-process
+(fast); a sample also goes through a real ``python -m textmine.cli`` process.
+"""
+
+from __future__ import annotations
+
+import pytest
+from builders import focus_group_turns
+from malformed import all_cases, valid_study
+from runs import run_cli, stray_siblings
+
+import textmine as tm
+from textmine.cli import main
+
+CASES = all_cases()
+SUBPROCESS_SAMPLE = CASES[:: max(1, len(CASES) // 10)][:10]
+
+
+def test_the_collection_is_large_and_varied():
+    assert len(CASES) >= 200
+    prefixes = {c.id.split("-")[0] for c in CASES}
+    assert {"docx", "odt", "xlsx", "encoding", "junk", "empty", "enormous", "speakerless",
+            "meta", "codes", "roster", "yaml", "wrong", "unknown", "path"} <= prefixes
+
+
+@pytest.fixture(scope="module")
+def turns(focus_groups):
+    return focus_group_turns(focus_groups)
+
+
+@pytest.fixture()
+def broken(tmp_path, turns, request):
+    """The valid study, broken by one case; returns (config path, run folder, case)."""
+    case = request.param
+    config = valid_study(tmp_path / "study", turns)
+    case.mutate(tmp_path / "study")
+    return config, tmp_path / "study" / "outputs" / "run", case
+
+
+def _check_outcome(code: int, out: str, err: str, config, folder, case) -> None:
+    lines = err.splitlines()
+    assert code == 2, f"{case.id}: exit {code}: {err[-500:]}"
+    assert len(lines) == 1, f"{case.id}: {lines}"
+    assert lines[0].startswith("textmine: error: "), lines[0]
+    assert case.expect in lines[0], f"{case.id}: {lines[0]}"
+    assert "Traceback" not in err and out == ""
+    assert not folder.exists() and stray_siblings(folder) == []
+    # the config's own out (some cases set one) holds nothing either
+    for other in ("outputs/x", "taken"):
+        path = config.parent / other
+        assert not path.is_dir() or not any(path.iterdir())
+
+
+@pytest.mark.parametrize("broken", CASES, ids=[c.id for c in CASES], indirect=True)
+def test_malformed_input_gives_one_clear_line_and_exit_2(broken, capsys):
+    config, folder, case = broken
+    args = ["run", str(config)]
+    if case.id not in ("path-out-is-a-file", "path-map-inside-run-folder"):
+        args += ["--out", str(folder)]
+    code = main(args)
+    captured = capsys.readouterr()
+    _check_outcome(code, captured.out, captured.err, config, folder, case)
+    # what to do: every error carries a hint (checked on the exception itself)
+    with pytest.raises(tm.TextmineError) as err:
+        tm.run(config, out=folder if "--out" in args else None)
+    assert err.value.hint, f"{case.id}: no hint in {err.value}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", SUBPROCESS_SAMPLE, ids=[c.id for c in SUBPROCESS_SAMPLE],
+                         indirect=True)
+def test_malformed_input_in_a_real_process(broken):
+    config, folder, case = broken
+    done = run_cli(["run", str(config), "--out", str(folder)])
+    _check_outcome(done.returncode, done.stdout, done.stderr, config, folder, case)
+
+
+@pytest.mark.parametrize("on_no_speakers,code", [("warn", 0), ("error", 2)])
+def test_speakerless_transcript_warns_by_default_and_fails_when_asked(tmp_path, turns, capsys,
+                                                                    on_no_speakers, code):
+    config = valid_study(tmp_path, turns)
+    (tmp_path / "transcripts" / "bad.txt").write_text(
+        "We set up the service in 2019.\n\nIt worked well for most teams.\n", encoding="utf-8")
+    assert main(["-q", "run", str(config), "--out", str(tmp_path / "out"),
+                 "--set", f"input.on_no_speakers={on_no_speakers}"]) == code
+    err = capsys.readouterr().err
+    assert ("bad.txt" in err) == (code == 2)
+    assert (tmp_path / "out").is_dir() == (code == 0)

@@ -1,0 +1,181 @@
+"""Topics on the real example study: terms, outliers, agreement, determinism, reuse, quotes."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import textmine as tm
+from textmine.models.terms import packaged_fillers
+from textmine.tl.quality import agreement, diversity, dominant_code, npmi
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory, monkeypatch_module):
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch_module.setenv("TEXTMINE_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def fitted(example_embedded, cache):
+    corpus = example_embedded.copy()
+    stats = {}
+    tm.tl.topics(corpus, seed=0, stability_seeds=2, stats=stats)
+    return corpus, stats
+
+
+def test_terms_hold_no_fillers(fitted):
+    corpus, _ = fitted
+    fillers = set(packaged_fillers())
+    for terms in tm.get.topic_info(corpus)["terms"]:
+        for term in terms.split():
+            words = term.split("_")
+            assert " ".join(words) not in fillers, term
+            assert not set(words) & {f for f in fillers if " " not in f}, term
+
+
+def test_outliers_reassigned_and_reported(fitted):
+    corpus, _ = fitted
+    quality = tm.get.quality(corpus)
+    assert quality["outlier_share"] <= 0.10
+    # what HDBSCAN leaves is several times more
+    assert quality["outlier_share_before_reassignment"] > 4 * quality["outlier_share"]
+    assignments = tm.get.assignments(corpus)
+    assert set(assignments["assignment"]) <= {"cluster", "reassigned", "outlier"}
+    reassigned = assignments[assignments["assignment"] == "reassigned"]
+    assert (reassigned["similarity"] >= 0.3).all()
+    assert np.isclose((assignments["topic"] < 0).mean(), quality["outlier_share"])
+
+
+def test_topic_info_matches_assignments(fitted):
+    corpus, _ = fitted
+    info = tm.get.topic_info(corpus)
+    counts = tm.get.assignments(corpus)["topic"].value_counts()
+    assert list(info["topic"]) == list(range(len(info)))
+    assert all(info["size"].iloc[i] >= info["size"].iloc[i + 1] for i in range(len(info) - 1))
+    for row in info.itertuples():
+        assert counts[row.topic] == row.size
+        assert row.label and len(row.terms.split()) == 10
+
+
+def test_quotes_are_central_and_lead_back_to_the_source(fitted):
+    corpus, _ = fitted
+    quotes = tm.get.quotes(corpus)
+    assert set(quotes["topic"]) == set(tm.get.topic_info(corpus)["topic"])
+    assignments = tm.get.assignments(corpus).set_index("segment_id")
+    for topic, group in quotes.groupby("topic"):
+        assert list(group["rank"]) == list(range(1, len(group) + 1))
+        members = assignments[assignments["topic"] == topic]["similarity"]
+        assert group["similarity"].iloc[0] == pytest.approx(members.max())
+    for row in quotes.itertuples():
+        source = corpus.sources[row.doc_id]
+        assert tm.text.normalize_ws(source[row.start_char:row.end_char]) == row.text
+
+
+def test_agreement_with_human_codes_beats_bertopic_defaults(fitted):
+    corpus, _ = fitted
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    codes = dominant_code(corpus.segments["segment_id"], corpus.segment_codes)
+    ours = tm.get.quality(corpus)
+    defaults = []
+    for seed in (0, 1):
+        model = BERTopic(umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0,
+                                         metric="cosine", random_state=seed))
+        found, _ = model.fit_transform(corpus.segments["text"].tolist(),
+                                       embeddings=corpus.embeddings["minilm"])
+        defaults.append(agreement(np.asarray(found), codes)["ari"])
+    assert ours["ari"] > 1.2 * np.mean(defaults)
+    assert ours["nmi"] > 0.3
+
+
+def test_same_seed_same_topics_and_umap_is_reused(example_embedded, cache):
+    runs = []
+    for _ in range(3):
+        corpus = example_embedded.copy()
+        stats = {}
+        tm.tl.topics(corpus, seed=0, stability_seeds=0, stats=stats)
+        runs.append((tm.get.assignments(corpus), tm.get.topic_info(corpus), stats))
+    for assignments, info, _ in runs[1:]:
+        assert assignments.equals(runs[0][0]) and info.equals(runs[0][1])
+    assert [r[2]["umap_cache_hits"] for r in runs][1:] == [1, 1]
+
+
+def test_clustering_only_change_reuses_umap(fitted, example_embedded):
+    _, first = fitted
+    corpus = example_embedded.copy()
+    stats = {}
+    tm.tl.topics(corpus, seed=0, stability_seeds=0, min_topic_size=15, min_samples=3,
+                 stats=stats)
+    assert stats["umap_cache_hits"] == 1 and stats["umap_cache_misses"] == 0
+    assert stats["umap_seconds"] < 0.2 * first["umap_seconds"] / first["umap_cache_misses"]
+    assert tm.get.quality(corpus)["n_topics"] != tm.get.quality(fitted[0])["n_topics"]
+
+
+def test_stability_report(fitted):
+    corpus, _ = fitted
+    report = tm.get.stability(corpus)
+    assert report["seeds"] == [0, 1, 2]
+    assert 0.3 < report["mean_pairwise_ari"] <= 1
+    assert len(report["pairwise_ari"]) == 3
+    values = [t["stability"] for t in report["per_topic"]]
+    assert len(values) == tm.get.quality(corpus)["n_topics"]
+    assert all(0 <= v <= 1 for v in values) and max(values) > 0.8
+
+
+def test_reduce_to_a_requested_number_of_topics(example_embedded, cache):
+    corpus = example_embedded.copy()
+    tm.tl.topics(corpus, seed=0, stability_seeds=0, nr_topics=12)
+    assert tm.get.quality(corpus)["n_topics"] <= 12
+
+
+@pytest.mark.parametrize("representation", ["keybert", "mmr"])
+def test_other_representations_give_terms(example_embedded, cache, representation):
+    corpus = example_embedded.copy()
+    tm.tl.topics(corpus, seed=0, stability_seeds=0, representation=representation)
+    info = tm.get.topic_info(corpus)
+    assert info["terms"].str.split().str.len().min() >= 5
+
+
+def test_codebook_seeds_name_topics(example_embedded, cache):
+    corpus = example_embedded.copy()
+    tm.tl.topics(corpus, seed=0, stability_seeds=0, seed_topics="codebook",
+                 seed_min_similarity=0.4)
+    info = tm.get.topic_info(corpus)
+    codes = set(corpus.codes["code"])
+    named = info[info["label"].isin(codes)]
+    assert len(named) >= 3
+    assignments = tm.get.assignments(corpus)
+    assert (assignments["assignment"] == "zeroshot").sum() > 0
+
+
+def test_npmi_and_diversity_by_hand():
+    texts = [["a", "b", "c"], ["a", "b"], ["c", "d"], ["d", "e"]]
+    # whole documents: P(a)=P(b)=P(a,b)=1/2 -> NPMI(a,b)=1; P(c)=P(d)=1/2, P(c,d)=1/4 -> 0
+    assert npmi([["a", "b"]], texts, window=None) == pytest.approx(1.0)
+    assert npmi([["c", "d"]], texts, window=None) == pytest.approx(0.0, abs=1e-9)
+    # never together: gensim's epsilon makes it log(eps / P(a)P(e)) / -log(eps), not -1
+    expected = np.log(1e-12 / (0.5 * 0.25)) / -np.log(1e-12)
+    assert npmi([["a", "e"]], texts, window=None) == pytest.approx(expected)
+    assert diversity([["a", "b"], ["b", "c"]], topk=2) == 0.75
+
+
+def test_bad_options_name_the_key(example_embedded):
+    corpus = example_embedded.copy()
+    with pytest.raises(tm.TextmineError, match=re.escape("topics.min_topic_sise")):
+        tm.tl.topics(corpus, min_topic_sise=5)
+    with pytest.raises(tm.TextmineError, match="no embeddings 'static'"):
+        tm.tl.topics(corpus, embedding="static")

@@ -1,0 +1,68 @@
+"""How much topics depend on the random seed: refits matched to the reference fit.
+
+Topics of two fits are matched by the Jaccard overlap of their member segments (Hungarian
+assignment). A reference topic's stability is its mean best-match Jaccard over the other
+fits (1: the same segments every time, 0: never found again). The mean pairwise adjusted Rand
+index compares whole assignments (outliers as one more cluster).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.metrics import adjusted_rand_score
+
+
+def jaccard_matrix(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Jaccard overlap of every topic of ``a`` with every topic of ``b`` (outliers ignored)."""
+    ids_a = np.array(sorted(t for t in np.unique(a) if t >= 0))
+    ids_b = np.array(sorted(t for t in np.unique(b) if t >= 0))
+    if not len(ids_a) or not len(ids_b):
+        return ids_a, ids_b, np.zeros((len(ids_a), len(ids_b)))
+    one_a = (a[:, None] == ids_a[None, :]).astype(np.int64)
+    one_b = (b[:, None] == ids_b[None, :]).astype(np.int64)
+    inter = one_a.T @ one_b
+    union = one_a.sum(0)[:, None] + one_b.sum(0)[None, :] - inter
+    return ids_a, ids_b, inter / np.maximum(union, 1)
+
+
+def stability_report(reference: np.ndarray, refits: Sequence[np.ndarray],
+                     seeds: Sequence[int]) -> dict:
+    """Per-topic stability of ``reference`` and the mean pairwise ARI of all fits.
+
+    Parameters
+    ----------
+    reference
+        Topic per segment of the reported fit.
+    refits
+        Topic per segment of fits with other seeds.
+    seeds
+        Seeds of ``[reference, *refits]``.
+    """
+    fits = [np.asarray(reference)] + [np.asarray(r) for r in refits]
+    pairwise = [adjusted_rand_score(x, y) for x, y in itertools.combinations(fits, 2)]
+    ids = [int(t) for t in sorted(np.unique(reference)) if t >= 0]
+    per_topic = {t: [] for t in ids}
+    matches = []
+    for refit in fits[1:]:
+        ids_a, ids_b, jac = jaccard_matrix(fits[0], refit)
+        rows, cols = linear_sum_assignment(-jac) if jac.size else ([], [])
+        matched = {int(ids_a[r]): (int(ids_b[c]), float(jac[r, c])) for r, c in zip(rows, cols,
+                                                                                    strict=True)}
+        for t in ids:
+            per_topic[t].append(matched.get(t, (-1, 0.0))[1])
+        matches.append({str(t): m[0] for t, m in matched.items()})
+    return {
+        "seeds": [int(s) for s in seeds],
+        "mean_pairwise_ari": float(np.mean(pairwise)) if pairwise else None,
+        "pairwise_ari": [round(float(v), 6) for v in pairwise],
+        "n_topics": [int(len(set(f.tolist()) - {-1})) for f in fits],
+        "per_topic": [
+            {"topic": t, "stability": round(float(np.mean(v)), 6) if v else None,
+             "matched_topic": [m.get(str(t), -1) for m in matches]}
+            for t, v in per_topic.items()
+        ],
+    }
