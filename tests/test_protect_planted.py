@@ -59,7 +59,8 @@ def test_recall_on_identifiers_planted_in_real_transcripts(transcripts, tmp_path
 
 
 @pytest.mark.slow
-def test_no_planted_identifier_in_any_file_of_the_run_folder(transcripts, tmp_path):
+def test_no_planted_identifier_in_any_file_of_the_run_folder(transcripts, tmp_path,
+                                                             static_model):
     roster = make_roster(5)
     study = plant(transcripts, roster, seed=105, per_doc=40)
     folder = tmp_path / "t"
@@ -87,7 +88,9 @@ def test_no_planted_identifier_in_any_file_of_the_run_folder(transcripts, tmp_pa
               "input": {"transcripts": "t/*.txt", "metadata": "meta.csv"},
               "codes": {"path": "codes.csv"},
               "protect": {"roster": "roster.csv"},
-              "segment": {"unit": "window", "max_tokens": 96, "exclude_roles": []}}
+              "segment": {"unit": "window", "max_tokens": 96, "exclude_roles": []},
+              # the static model: what is checked is the text written, not the vectors
+              "embed": {"model": "static"}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     result = tm.run(tmp_path / "c.yaml", out=tmp_path / "out")
     assert result.manifest["corpus"]["codes"] == 1
