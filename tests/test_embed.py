@@ -35,7 +35,7 @@ def test_embed_stores_aligned_float32_and_embeds_each_text_once(sentences, minil
     corpus = sentences.copy()
     texts = corpus.segments["text"].tolist()
     assert len(set(texts)) < len(texts), "the subset should hold repeated sentences"
-    stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, context="none")
     matrix = corpus.embeddings["minilm"]
     assert matrix.dtype == np.float32 and matrix.flags.c_contiguous
     assert matrix.shape == (len(texts), 384)
@@ -64,8 +64,8 @@ def test_cache_hits_are_exactly_what_a_fresh_encode_returns(sentences, tmp_path)
     tm.tl.embed(half, cache_dir=tmp_path, progress=False, batch_size=7)
     full = sentences.copy()
     stats = tm.tl.embed(full, cache_dir=tmp_path, progress=False)
-    n_unique = full.segments["text"].nunique()
-    assert stats.cache_hits == half.segments["text"].nunique()
+    n_unique = len(set(tm.tl.embed_texts(full)))
+    assert stats.cache_hits == len(set(tm.tl.embed_texts(half)))
     assert stats.cache_hits + stats.cache_misses == n_unique
     # ...and a run without cache gives the same bytes
     fresh = sentences.copy()
@@ -162,3 +162,26 @@ def test_vectors_are_the_same_in_another_process_with_one_thread(sentences, mini
                     str(tmp_path / "child.npy")], check=True, capture_output=True, timeout=600)
     child = np.load(tmp_path / "child.npy")
     assert child.tobytes() == minilm.transform(texts).tobytes()
+
+
+def test_segments_are_embedded_with_the_question_they_answer(sentences, minilm, tmp_path):
+    corpus = sentences[:60].copy()
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    texts = tm.tl.embed_texts(corpus)
+    questions = tm.pp.context.prompts(corpus)
+    for text, segment, question in zip(texts, corpus.segments["text"], questions, strict=True):
+        assert text == (f"{segment} {question}" if question else segment)
+        assert len(question.split()) <= 40
+    asked = questions != ""
+    assert asked.mean() > 0.9  # a think-aloud session: task prompts before nearly everything
+    # the first participant turn of the first session answers the first task prompt
+    first = corpus.turns[(corpus.turns["doc_id"] == corpus.segments["doc_id"].iloc[0])]
+    prompt = first[first["role"] == "interviewer"]["text"].iloc[0]
+    assert questions.iloc[0] == " ".join(prompt.split()[-40:])
+    np.testing.assert_allclose(corpus.embeddings["minilm"],
+                               minilm.model_.encode(texts, convert_to_numpy=True), atol=1e-6)
+    alone = sentences[:60].copy()
+    tm.tl.embed(alone, cache_dir=tmp_path, progress=False, context="none")
+    same = (~asked).to_numpy()
+    assert np.array_equal(corpus.embeddings["minilm"][same], alone.embeddings["minilm"][same])
+    assert not np.allclose(corpus.embeddings["minilm"][~same], alone.embeddings["minilm"][~same])

@@ -85,7 +85,10 @@ def test_quotes_are_central_and_lead_back_to_the_source(fitted):
 
 
 def test_agreement_with_human_codes_beats_bertopic_defaults(example_embedded, cache):
-    """Paired on identical UMAP projections, so only what textmine changes differs."""
+    """textmine's defaults against BERTopic's, on the same segments and seeded UMAP.
+
+    BERTopic embeds the segment alone; textmine embeds it with the question it answers.
+    """
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
 
@@ -93,7 +96,10 @@ def test_agreement_with_human_codes_beats_bertopic_defaults(example_embedded, ca
     from textmine.tl.topics import reduced_embeddings
 
     corpus = example_embedded.copy()
-    X = corpus.embeddings["minilm"]
+    alone = example_embedded.copy()
+    tm.tl.embed(alone, context="none")
+    X = alone.embeddings["minilm"]
+    assert not np.array_equal(X, corpus.embeddings["minilm"])
     codes = dominant_code(corpus.segments["segment_id"], corpus.segment_codes)
     ours, defaults = [], []
     for seed in (0, 1, 2):
@@ -105,9 +111,9 @@ def test_agreement_with_human_codes_beats_bertopic_defaults(example_embedded, ca
         defaults.append(agreement(np.asarray(found), codes))
         tm.tl.topics(corpus, seed=seed, stability_seeds=0)
         ours.append(tm.get.quality(corpus))
-    # measured here: ARI 0.093 vs 0.086 (defaults leave 21-30% outliers); NMI 0.34 vs 0.32
-    assert np.mean([q["ari"] for q in ours]) > 1.05 * np.mean([d["ari"] for d in defaults])
-    assert np.mean([q["nmi"] for q in ours]) > np.mean([d["nmi"] for d in defaults])
+    # measured (bench/topics_agreement.py): ARI 0.153 vs 0.086, NMI 0.42 vs 0.32
+    assert np.mean([q["ari"] for q in ours]) > 1.4 * np.mean([d["ari"] for d in defaults])
+    assert np.mean([q["nmi"] for q in ours]) > 1.15 * np.mean([d["nmi"] for d in defaults])
     assert max(q["outlier_share"] for q in ours) <= 0.10
 
 

@@ -263,6 +263,11 @@ class EmbedConfig(Section):
                             "false")
     static_dims: int = Field(256, ge=8, le=384,
                              description="PCA dimensions of the distilled static model")
+    context: Literal["prompt", "none"] = Field(
+        "prompt", description="prompt: embed each segment followed by the end of the question "
+        "it answers (the interviewer's last turn); none: the segment alone")
+    context_words: int = Field(40, ge=1, le=200,
+                               description="words of the question kept as context")
 
 
 class TopicsConfig(Section):

@@ -1,6 +1,7 @@
 """Tools: embed, topics, track, align (corpus in, results stored under a key)."""
 
 from textmine.tl.embed import EmbedStats, embed
+from textmine.tl.embed import embedding_texts as embed_texts
 from textmine.tl.topics import topics
 
-__all__ = ["EmbedStats", "embed", "topics"]
+__all__ = ["EmbedStats", "embed", "embed_texts", "topics"]

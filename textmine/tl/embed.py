@@ -30,6 +30,7 @@ from textmine.models.cache import EmbeddingCache, cache_location, text_key
 from textmine.models.embedder import SentenceEmbedder, encoder_id, resolve_model
 from textmine.models.offline import enforce_offline
 from textmine.models.sources import BUILTIN_MODELS
+from textmine.pp.context import prompts
 
 log = logging.getLogger("textmine")
 
@@ -92,6 +93,8 @@ def embed(
     cache_dir: str | Path | None = None,
     progress: bool | Literal["auto"] = "auto",
     static_dims: int = 256,
+    context: Literal["prompt", "none"] = "prompt",
+    context_words: int = 40,
     stats: dict[str, Any] | None = None,
 ) -> EmbedStats:
     """Embed every segment of the corpus (in place).
@@ -116,6 +119,13 @@ def embed(
         Progress bar on stderr: ``"auto"`` (on a terminal, for runs over ~2 s), True, False.
     static_dims
         PCA dimensions of the ``static`` model.
+    context
+        ``"prompt"``: each segment is embedded followed by the last ``context_words`` words
+        of the question it answers (:func:`textmine.pp.context.prompts`), as a human coder
+        reads it; ``"none"``: the segment alone. Segments with no question before them are
+        embedded alone either way.
+    context_words
+        Words of the question kept.
     stats
         If given, filled with the counters of the returned ``EmbedStats`` (the pipeline's
         manifest stage record).
@@ -133,7 +143,8 @@ def embed(
     cfg = validate_section(EmbedConfig, {
         "model": model, "key_added": key_added, "batch_size": batch_size, "cache": cache,
         "cache_dir": None if cache_dir is None else str(cache_dir), "progress": progress,
-        "static_dims": static_dims}, section="embed")
+        "static_dims": static_dims, "context": context, "context_words": context_words},
+        section="embed")
     enforce_offline()
     start = time.perf_counter()
     key = cfg.key_added or default_key(cfg.model)
@@ -144,7 +155,7 @@ def embed(
     identity = encoder_id(source)
     model_key = _model_key(identity)
 
-    texts = corpus.segments["text"].tolist()
+    texts = embedding_texts(corpus, context=cfg.context, context_words=cfg.context_words)
     unique = list(dict.fromkeys(texts))
     shas = [text_key(t) for t in unique]
     store = _open_cache(root) if cfg.cache else None
@@ -206,6 +217,19 @@ def embed(
     if stats is not None:
         stats.update(result.to_dict())
     return result
+
+
+def embedding_texts(corpus, *, context: str = "prompt", context_words: int = 40) -> list[str]:
+    """The text each segment is embedded as.
+
+    The segment itself, then (``context="prompt"``) the end of the question it answers.
+    """
+    texts = corpus.segments["text"].tolist()
+    if context == "none":
+        return texts
+    # the segment first: if the model truncates, it cuts the question, not the answer
+    return [f"{text} {question}" if question else text for text, question in
+            zip(texts, prompts(corpus, words=context_words), strict=True)]
 
 
 def encoder_for(corpus, key: str) -> Callable[[list[str]], np.ndarray]:
