@@ -194,3 +194,18 @@ def test_bad_options_name_the_key(example_embedded):
         tm.tl.topics(corpus, min_topic_sise=5)
     with pytest.raises(tm.TextmineError, match="no embeddings 'static'"):
         tm.tl.topics(corpus, embedding="static")
+
+
+def test_npmi_counts_windows_as_gensim_does():
+    from textmine.tl.quality import _window_counts
+
+    # windows of 2 over "a a b": [a a], [a b]. gensim drops "a" when the first copy leaves,
+    # so it sees the second window as {b}; true contents are {a}, {a, b}
+    index, occ, pairs, n = _window_counts([["a", "b"]], [["a", "a", "b"]], 2, gensim=True)
+    assert n == 2 and occ[index["a"]] == 1 and pairs[index["a"], index["b"]] == 0
+    index, occ, pairs, n = _window_counts([["a", "b"]], [["a", "a", "b"]], 2, gensim=False)
+    assert occ[index["a"]] == 2 and pairs[index["a"], index["b"]] == 1
+    # a text shorter than the window is one window, in both modes
+    for mode in (True, False):
+        _, occ, pairs, n = _window_counts([["a", "b"]], [["b", "a"]], 10, gensim=mode)
+        assert n == 1 and pairs[0, 1] == 1
