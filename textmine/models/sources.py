@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from textmine.errors import ModelError
+from textmine.runfolder import sha256_file
 
 #: sha256 of all-MiniLM-L6-v2's model.safetensors as published (checked before every use)
 MINILM_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -66,15 +67,6 @@ class ModelSource:
         """JSON-ready description (for the manifest and ``corpus.uns``)."""
         return {"name": self.name, "kind": self.kind, "path": str(self.path),
                 "sha256": self.sha256, **self.details}
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def content_files(folder: Path) -> list[Path]:
