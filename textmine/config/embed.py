@@ -1,0 +1,38 @@
+"""``embed``: sentence embeddings from a verified local model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from textmine.config.base import Section
+
+
+class EmbedConfig(Section):
+    """Sentence embeddings: a verified local model, through an on-disk cache."""
+
+    enabled: bool = Field(True, description="run the embedding step (and all that needs it)")
+    model: str = Field(
+        "minilm", min_length=1,
+        description="minilm (bundled all-MiniLM-L6-v2) | static (distilled from it, ~100x "
+                    "faster) | a local model folder; never downloaded")
+    key_added: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        description="key in corpus.embeddings and file name in corpus/embeddings/ "
+                    "(default: the model's name)")
+    batch_size: int = Field(64, ge=1, le=4096, description="texts per forward pass")
+    cache: bool = Field(True, description="read and write the on-disk embedding cache")
+    cache_dir: str | None = Field(
+        None, description="cache folder (default: env TEXTMINE_CACHE_DIR, else the user's "
+                          "cache folder)")
+    progress: Literal["auto"] | bool = Field(
+        "auto", description="progress bar on stderr: auto (on a terminal, long runs), true, "
+                            "false")
+    static_dims: int = Field(256, ge=8, le=384,
+                             description="PCA dimensions of the distilled static model")
+    context: Literal["prompt", "none"] = Field(
+        "prompt", description="prompt: embed each segment followed by the end of the question "
+        "it answers (the interviewer's last turn); none: the segment alone")
+    context_words: int = Field(40, ge=1, le=200,
+                               description="words of the question kept as context")

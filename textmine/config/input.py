@@ -1,0 +1,114 @@
+"""``input``: where the transcripts are and how to read them."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from textmine.config.base import Section, not_blank
+
+
+class TableColumns(Section):
+    """Columns of a one-turn-per-row transcript table (CSV/XLSX)."""
+
+    speaker: str = Field("speaker", description="column with the speaker's name")
+    text: str = Field("text", description="column with what was said")
+    doc_id: str | None = Field(
+        None, description="a column naming the transcript, when one table holds several"
+    )
+    time: str | None = Field(None, description="start time of the turn (seconds or h:mm:ss)")
+
+
+class InputConfig(Section):
+    """Where the transcripts are and how to read them."""
+
+    transcripts: str | list[str] = Field(
+        ..., description="a glob or a list of files (relative to the config file)"
+    )
+    format: Literal["auto", "text", "docx", "odt", "vtt", "srt", "table"] = Field(
+        "auto", description="reader; auto decides by file extension"
+    )
+    labels: Literal["auto", "colon", "export", "none"] = Field(
+        "auto", description="speaker labels in plain text: Name: text | Name  00:00 | none"
+    )
+    encoding: str = Field("utf-8", description="text encoding of .txt/.csv files without BOM")
+    max_line_chars: int = Field(
+        100_000, ge=1_000,
+        description="a longer line is not a transcript (binary data, or an export without "
+        "line breaks)")
+    metadata: str | None = Field(None, description="CSV/XLSX sheet, one row per transcript")
+    doc_id_column: str = Field(
+        "doc_id", description="metadata column matching the file name without extension"
+    )
+    dates: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'",
+    )
+    interviewer: list[str] = Field(
+        default_factory=lambda: ["Interviewer", "I"],
+        description="speaker names or regular expressions with the interviewer role",
+    )
+    participants: list[str] | None = Field(
+        None, description="if given, speakers matching neither list get the role 'unknown'"
+    )
+    other: list[str] = Field(
+        default_factory=list, description="speakers that are neither (notes, annotations)"
+    )
+    speakers: list[str] | None = Field(
+        None, description="accept only these names as speaker labels"
+    )
+    line_speakers: dict[str, str] = Field(
+        default_factory=dict, description="speaker -> regex: lines matching it are theirs"
+    )
+    skip_lines: list[str] = Field(
+        default_factory=lambda: [r"^\s*Transcribed by https?://otter\.ai\s*$"],
+        description="regexes of lines that are not speech (export trailers, page numbers)",
+    )
+    unlabelled_speaker: str | None = Field(
+        None, description="speaker of lines without a label (default: continue the turn)"
+    )
+    on_no_speakers: Literal["warn", "error"] = Field(
+        "warn", description="a transcript without speaker labels: one speaker + warning, or error"
+    )
+    columns: TableColumns = Field(default_factory=TableColumns)
+    sheet: str | int = Field(0, description="worksheet of .xlsx transcripts (name or index)")
+
+    @field_validator("transcripts")
+    @classmethod
+    def _some_transcripts(cls, value: str | list[str]) -> str | list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not items or any(not item.strip() for item in items):
+            raise ValueError("is empty: name the transcript files with a glob such as "
+                             "transcripts/*.docx or a list of files")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_named(cls, value: str | None) -> str | None:
+        return not_blank(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown text encoding {value!r}: use a Python codec name such as utf-8 "
+                "or cp1252") from None
+        return value
+
+    @field_validator("line_speakers", "skip_lines")
+    @classmethod
+    def _regexes_compile(cls, value: dict[str, str] | list[str]):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for name, pattern in items:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"regular expression for {name!r} does not compile: {exc}") from None
+        return value

@@ -1,0 +1,27 @@
+"""``segment``: how turns become analysis segments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from textmine.config.base import Role, Section
+
+
+class SegmentConfig(Section):
+    """How turns become analysis segments."""
+
+    unit: Literal["turn", "sentence", "window"] = Field(
+        "turn", description="a segment is a speaker turn, a sentence, or a window of sentences"
+    )
+    max_tokens: int = Field(128, ge=8, description="token budget of a window")
+    overlap: int = Field(0, ge=0, description="sentences shared by consecutive windows")
+    min_words: int = Field(3, ge=0, description="shorter segments are dropped")
+    exclude_roles: list[Role] = Field(
+        default_factory=lambda: ["interviewer"],
+        description="roles kept as context but left out of the analysis",
+    )
+    tokenizer: Literal["minilm", "words"] = Field(
+        "minilm", description="what max_tokens counts: MiniLM word pieces or words"
+    )

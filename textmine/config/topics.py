@@ -1,0 +1,59 @@
+"""``topics``: BERTopic topics over the segments."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from textmine.config.base import Section
+
+
+class TopicsConfig(Section):
+    """Topic discovery: BERTopic (UMAP, HDBSCAN, c-TF-IDF) with outliers reassigned."""
+
+    enabled: bool = Field(True, description="run the topics step")
+    embedding: str | None = Field(
+        None, description="embeddings key to cluster (default: the only one there is)"
+    )
+    n_neighbors: int = Field(15, ge=2, description="UMAP neighbours (local vs global structure)")
+    n_components: int = Field(5, ge=2, description="UMAP output dimensions")
+    min_dist: float = Field(0.0, ge=0, description="UMAP min_dist")
+    min_topic_size: int | Literal["auto"] = Field(
+        "auto",
+        description="HDBSCAN min_cluster_size; auto: 1% of the segments, between 10 and 40",
+    )
+    min_samples: int | Literal["auto"] | None = Field(
+        "auto",
+        description="HDBSCAN min_samples; auto: 3 when min_topic_size > 10 (else as HDBSCAN); "
+        "none: equal to min_topic_size",
+    )
+    cluster_selection_method: Literal["eom", "leaf"] = Field(
+        "eom", description="HDBSCAN: eom gives fewer, larger topics; leaf more, finer ones"
+    )
+    nr_topics: int | Literal["auto"] | None = Field(
+        None, description="reduce to this many topics (or 'auto'); none: as found"
+    )
+    outlier_threshold: float | None = Field(
+        0.3, ge=-1, le=1,
+        description="reassign an outlier to the nearest topic at this cosine similarity; none: off",
+    )
+    representation: Literal["ctfidf", "keybert", "mmr"] = Field(
+        "ctfidf", description="topic terms by c-TF-IDF, KeyBERT-inspired, or MMR (diverse)"
+    )
+    top_n_words: int = Field(10, ge=3, description="terms per topic")
+    ngram_range: tuple[int, int] = Field((1, 2), description="term lengths in words")
+    stop_words: list[str] = Field(
+        default_factory=list, description="more words or phrases never used as terms"
+    )
+    fillers: bool = Field(True, description="exclude textmine's transcript fillers and hedges")
+    seed_topics: Literal["none", "codebook"] = Field(
+        "none", description="zero-shot topics from the codebook's codes and definitions"
+    )
+    seed_min_similarity: float = Field(
+        0.5, ge=0, le=1, description="cosine similarity for a segment to join a seed topic"
+    )
+    n_quotes: int = Field(5, ge=1, description="representative quotes per topic")
+    stability_seeds: int = Field(
+        3, ge=0, description="refits with other seeds for the stability report (0: none)"
+    )
