@@ -80,3 +80,40 @@ def test_broken_invariants_are_named(corpus, breakage, needle):
     breakage(corpus)
     with pytest.raises(CorpusError, match=needle):
         corpus.validate()
+
+
+def test_result_tables_round_trip_with_their_types(corpus, tmp_path):
+    # words that CSV readers turn into missing values, ids that look like numbers, dates, bools
+    tricky = pd.DataFrame({
+        "code": pd.Series(["NA", "null", "None", "007", "n/a"], dtype="str"),
+        "count": pd.Series([1, 2, 3, 4, 5], dtype="int64"),
+        "share": [0.1, 1 / 3, float("nan"), 1e-300, 2.5],
+        "flagged": [True, False, True, False, True],
+        "when": pd.to_datetime(["2020-03-01", "2020-03-02", None, "2021-01-01", "2019-12-31"]),
+        "text": pd.Series(['a "quoted", comma', "line\nbreak", "é ü 中", "%&_", "x"],
+                          dtype="str"),
+    })
+    corpus.results["track"] = tm.Result(kind="track", params={"by": ["network"]},
+                                        tables={"prevalence_network": tricky},
+                                        info={"excluded": {"no_date": 0}, "nan": float("nan")})
+    corpus.write(tmp_path / "c")
+    again = tm.Corpus.read(tmp_path / "c")
+    assert (tmp_path / "c" / "results" / "track" / "prevalence_network.csv").is_file()
+    pd.testing.assert_frame_equal(again.results["track"].tables["prevalence_network"], tricky)
+    assert again.equals(corpus)
+
+
+def test_a_run_folder_stores_each_result_once(corpus, tmp_path):
+    from textmine.io.corpus_dir import write_tables
+
+    run = tmp_path / "run"
+    write_tables(corpus, run / "corpus", result_folders={"topics": run / "topics"})
+    assert (run / "topics" / "assignments.parquet").is_file()
+    assert not (run / "corpus" / "results").exists()
+    stored = [p.name for p in run.rglob("*.parquet")]
+    assert stored.count("assignments.parquet") == 1 and "per_segment.parquet" not in stored
+    for again in (tm.Corpus.read(run / "corpus"), tm.Corpus.read(run)):
+        assert again.equals(corpus)
+    (run / "topics" / "assignments.parquet").unlink()
+    with pytest.raises(CorpusError, match="assignments.parquet"):
+        tm.Corpus.read(run)

@@ -54,6 +54,12 @@ def test_full_run_offline_cold_then_warm(example_copy, tmp_path, monkeypatch):
         assert (cold.folder / "corpus" / name).read_bytes() == \
                (warm.folder / "corpus" / name).read_bytes(), name
     assert tm.Corpus.read(warm.folder / "corpus").equals(tm.Corpus.read(cold.folder / "corpus"))
+    # the run folder reloads the corpus the run computed, each result stored once
+    again = tm.Corpus.read(cold.folder)
+    assert again.equals(cold.corpus)
+    assert not (cold.folder / "corpus" / "results").exists()
+    assert again.results["topics"].info["quality"] == json.loads(
+        (cold.folder / "topics" / "quality.json").read_text())
 
 
 def test_full_run_offline_with_the_static_model(example_copy, static_model, session_cache,

@@ -408,7 +408,8 @@ class Corpus:
                 return False
             for key, res in self.results.items():
                 theirs = other.results[key]
-                if (res.kind, res.params, res.info) != (theirs.kind, theirs.params, theirs.info):
+                if (res.kind != theirs.kind or not _json_equal(res.params, theirs.params)
+                        or not _json_equal(res.info, theirs.info)):
                     return False
                 if (res.per_segment is None) != (theirs.per_segment is None):
                     return False
@@ -418,7 +419,21 @@ class Corpus:
                     return False
                 for name, table in res.tables.items():
                     pd.testing.assert_frame_equal(table, theirs.tables[name])
-            return json.dumps(self.uns, sort_keys=True, default=str) == json.dumps(
-                other.uns, sort_keys=True, default=str)
+            return _json_equal(self.uns, other.uns)
         except AssertionError:
             return False
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equal as written to JSON: NaN equals NaN, tuples equal lists, key order ignored."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    return (json.dumps(plain(a), sort_keys=True, default=str)
+            == json.dumps(plain(b), sort_keys=True, default=str))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from textmine import get, io, pp, tl
+from textmine import io, pp, tl
 from textmine.config import Config, load_config
 from textmine.corpus import Corpus
 from textmine.errors import ConfigError, TextmineWarning
@@ -29,6 +29,9 @@ from textmine.runfolder import (
 )
 
 log = logging.getLogger("textmine")
+
+#: result keys a run writes into a folder of their own (the run-folder contract)
+STAGE_FOLDERS = ("topics", "track", "align")
 
 
 @dataclass
@@ -214,29 +217,14 @@ def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:
                       **cfg.topics.model_dump(exclude={"enabled"}))
 
 
-def write_topics(folder: Path, corpus: Corpus, key: str = "topics") -> None:
-    """Write ``topics/``, the run-folder contract other tools read.
-
-    Files: topic_info.csv, assignments.parquet, quotes.csv, quality.json, stability.json.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    get.topic_info(corpus, key).to_csv(folder / "topic_info.csv", index=False)
-    get.assignments(corpus, key).to_parquet(folder / "assignments.parquet", index=False)
-    get.quotes(corpus, key).to_csv(folder / "quotes.csv", index=False)
-    write_json(folder / "quality.json", get.quality(corpus, key))
-    stability = get.stability(corpus, key)
-    if stability is not None:
-        write_json(folder / "stability.json", stability)
-
-
 def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
                      reports: dict[str, Any]) -> None:
     """Everything a run writes, into ``folder``."""
     config = corpus.protection.scrub(cfg.to_dict()) if corpus.protection else cfg.to_dict()
     write_yaml(folder / "config.resolved.yaml", config)
-    write_tables(corpus, folder / "corpus")
-    if "topics" in corpus.results:
-        write_topics(folder / "topics", corpus)
+    # a stage's result is stored once, in the stage's own folder; corpus/ points to it
+    write_tables(corpus, folder / "corpus", result_folders={
+        key: folder / key for key in corpus.results if key in STAGE_FOLDERS})
     unplaced = reports.get("codes_unplaced")
     if unplaced is not None and len(unplaced):
         (folder / "reports").mkdir(exist_ok=True)

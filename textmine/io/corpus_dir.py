@@ -6,7 +6,8 @@
     documents.parquet        turns.parquet   segments.parquet   codes.parquet
     segment_codes.parquet    (derived; written for other tools, recomputed on reading)
     embeddings/<key>.npy     one float32 row per segment
-    results/<key>/per_segment.parquet, <table>.parquet
+    results/<key>/           each result in its kind's layout (textmine.io.results); in a run
+                             folder the stage folder instead (../topics), never both
 
 Source texts are not written: a corpus folder can be shared without the raw transcripts.
 """
@@ -21,14 +22,16 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from textmine.corpus import FORMAT_VERSION, Corpus, Result
+from textmine.corpus import FORMAT_VERSION, Corpus
 from textmine.errors import CorpusError
+from textmine.io.results import read_result, write_result
 
 
 def _safe_key(key: str) -> str:
@@ -37,8 +40,21 @@ def _safe_key(key: str) -> str:
     return key
 
 
-def write_tables(corpus: Corpus, folder: Path) -> None:
-    """Write the corpus files into an existing folder (no atomicity: see write_corpus)."""
+def write_tables(corpus: Corpus, folder: Path, *,
+                 result_folders: Mapping[str, Path] | None = None) -> None:
+    """Write the corpus files into an existing folder (no atomicity: see write_corpus).
+
+    Parameters
+    ----------
+    corpus
+        The corpus.
+    folder
+        The corpus folder.
+    result_folders
+        Result key -> folder it is written to instead of ``results/<key>/`` (a run writes
+        each stage's result into its stage folder, once); ``corpus.json`` records the folder
+        relative to ``folder``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("documents", "turns", "segments", "codes"):
         getattr(corpus, name).to_parquet(folder / f"{name}.parquet", index=False)
@@ -49,17 +65,12 @@ def write_tables(corpus: Corpus, folder: Path) -> None:
         for key, matrix in corpus.embeddings.items():
             np.save(folder / "embeddings" / f"{_safe_key(key)}.npy",
                     np.ascontiguousarray(matrix), allow_pickle=False)
+    elsewhere = dict(result_folders or {})
     for key, result in corpus.results.items():
-        sub = folder / "results" / _safe_key(key)
-        sub.mkdir(parents=True, exist_ok=True)
-        if result.per_segment is not None:
-            result.per_segment.to_parquet(sub / "per_segment.parquet", index=False)
-        for name, table in result.tables.items():
-            table.to_parquet(sub / f"{_safe_key(name)}.parquet", index=False)
-        meta["results"][key] = {
-            "kind": result.kind, "params": result.params, "info": result.info,
-            "tables": list(result.tables),
-        }
+        sub = elsewhere.get(key) or folder / "results" / _safe_key(key)
+        entry = write_result(result, sub)
+        entry["folder"] = Path(os.path.relpath(sub, folder)).as_posix()
+        meta["results"][key] = entry
     (folder / "corpus.json").write_text(
         json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
@@ -189,7 +200,12 @@ def staging_folder(target: Path):
 
 
 def read_corpus(folder: Path) -> Corpus:
-    """Read a corpus folder written by :func:`write_corpus`."""
+    """Read a corpus folder written by :func:`write_corpus`, or a run folder's ``corpus/``.
+
+    A run folder itself may be given: its ``corpus/`` is read.
+    """
+    if not (folder / "corpus.json").is_file() and (folder / "corpus" / "corpus.json").is_file():
+        folder = folder / "corpus"
     meta_path = folder / "corpus.json"
     if not meta_path.is_file():
         raise CorpusError("not a corpus folder (no corpus.json)", path=folder)
@@ -204,14 +220,8 @@ def read_corpus(folder: Path) -> Corpus:
     if (folder / "embeddings").is_dir():
         for file in sorted((folder / "embeddings").glob("*.npy")):
             embeddings[file.stem] = np.load(file, allow_pickle=False)
-    results = {}
-    for key, info in meta.get("results", {}).items():
-        sub = folder / "results" / key
-        per = sub / "per_segment.parquet"
-        results[key] = Result(
-            kind=info["kind"], params=info["params"], info=info["info"],
-            per_segment=pd.read_parquet(per) if per.exists() else None,
-            tables={name: pd.read_parquet(sub / f"{name}.parquet") for name in info["tables"]},
-        )
+    results = {key: read_result((folder / entry.get("folder", f"results/{key}")).resolve(),
+                                entry)
+               for key, entry in meta.get("results", {}).items()}
     return Corpus(tables["documents"], tables["turns"], tables["segments"], tables["codes"],
                   embeddings=embeddings, results=results, uns=meta.get("uns", {}))
