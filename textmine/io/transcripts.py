@@ -45,7 +45,7 @@ from textmine.io.render import render_turns
 from textmine.io.roles import RoleRules
 from textmine.io.speakers import Turn, parse_timestamp, parse_turns
 from textmine.io.tables import read_table, require_columns, row_line
-from textmine.text import normalize_ws
+from textmine.text import iter_lines, normalize_ws
 
 EMPTY_HINT = "export the transcript again, or leave the file out of input.transcripts"
 FORMAT_BY_SUFFIX = {
@@ -172,13 +172,17 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
 
 
 def _check_line_lengths(text: str, path: Path, limit: int) -> None:
-    """A line longer than ``limit`` is binary data or an export that lost its line breaks."""
+    """A line longer than ``limit`` is binary data or an export that lost its line breaks.
+
+    Lines are the parser's lines (:func:`textmine.text.iter_lines`: every Unicode line break),
+    so no separator the guard accepts can leave the parser one enormous line.
+    """
     if len(text) <= limit:
         return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if len(line) > limit:
+    for number, (start, end) in enumerate(iter_lines(text), start=1):
+        if end - start > limit:
             raise TranscriptError(
-                f"line {number} has {len(line):,} characters (input.max_line_chars is "
+                f"line {number} has {end - start:,} characters (input.max_line_chars is "
                 f"{limit:,}): not a transcript with line breaks, or not text at all",
                 path=path, line=number, key="input.max_line_chars",
                 hint="export the transcript again with one paragraph per turn, or raise "
