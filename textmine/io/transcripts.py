@@ -81,8 +81,10 @@ def _format_of(path: Path, requested: str) -> str:
     return fmt
 
 
-def _table_transcripts(path: Path, cfg: InputConfig, sha: str) -> list[Transcript]:
-    frame = read_table(path, encoding=cfg.encoding, error=TranscriptError, sheet=cfg.sheet)
+def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
+                       data: bytes) -> list[Transcript]:
+    frame = read_table(path, encoding=cfg.encoding, error=TranscriptError, sheet=cfg.sheet,
+                       data=data)
     cols = cfg.columns
     needed = {"speaker": cols.speaker, "text": cols.text}
     needed.update({k: v for k, v in (("doc_id", cols.doc_id), ("time", cols.time)) if v})
@@ -146,11 +148,11 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
         raise TranscriptError("empty transcript: the file has no text", path=path,
                               hint=EMPTY_HINT)
     if fmt == "table":
-        return _table_transcripts(path, cfg, sha)
+        return _table_transcripts(path, cfg, sha, data)
     if fmt == "docx":
-        text = docx_text(path)
+        text = docx_text(path, data)
     elif fmt == "odt":
-        text = odt_text(path)
+        text = odt_text(path, data)
     else:
         text = decode(data, path, encoding=cfg.encoding)
     if not text.strip():
