@@ -19,7 +19,6 @@ from textmine.config.segment import SegmentConfig
 from textmine.config.topics import TopicsConfig
 from textmine.config.track import TrackConfig
 
-
 #: the largest seed numpy's and UMAP's random states accept
 MAX_SEED = 2**32 - 1
 

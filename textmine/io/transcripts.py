@@ -109,8 +109,9 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
                     path=path, line=line,
                     hint="fix the cell, or point input.columns.time at the right column",
                 ) from None
-        doc_id = str(record[cols.doc_id]).strip() if cols.doc_id else path.stem
-        if not doc_id or doc_id == "None":
+        doc_id = (None if record[cols.doc_id] is None else str(record[cols.doc_id]).strip()
+                  ) if cols.doc_id else path.stem
+        if not doc_id:  # a transcript may well be called "None": only an empty cell is empty
             raise TranscriptError(f"empty {cols.doc_id!r} cell", path=path, line=line,
                                   hint="every row needs the id of its transcript")
         by_doc.setdefault(doc_id, []).append((" ".join(str(speaker).split()), str(text), time))
@@ -199,8 +200,34 @@ def source_text(path: str | Path, **options: Any) -> str:
     return read_file(path, **options)[0].text
 
 
-def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
-    """Files named by a glob or a list of globs/paths, relative to ``base_dir``, sorted."""
+def glob_root(pattern: Path) -> Path:
+    """The folder a glob reads from: its path up to the first wildcard."""
+    parts = pattern.parts
+    literal = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:literal]) if literal < len(parts) else pattern.parent
+
+
+def _check_link(path: Path, folder: Path, follow: bool) -> None:
+    """A transcript that is a link is read only if it points inside ``folder`` (or if allowed)."""
+    if follow:
+        return
+    target, root = path.resolve(), folder.resolve()
+    if target != root and root not in target.parents:
+        raise InputError(
+            f"is a symbolic link to {target}, outside the folder it is found in ({root})",
+            path=path, key="input.follow_symlinks",
+            hint="copy the file into that folder, or set input.follow_symlinks: true to read "
+            "links wherever they point")
+
+
+def expand_paths(spec: str | Sequence[str], base_dir: Path, *,
+                 follow_symlinks: bool = False) -> list[Path]:
+    """Files named by a glob or a list of globs/paths, relative to ``base_dir``, sorted.
+
+    A file that is a symbolic link to somewhere outside the folder it is found in (the glob's
+    folder, or a listed file's own folder) is refused unless ``follow_symlinks``: a link in a
+    data folder must not bring in a file from elsewhere unnoticed.
+    """
     specs = [spec] if isinstance(spec, str) else list(spec)
     files: list[Path] = []
     for item in specs:
@@ -209,6 +236,8 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
         if glob.has_magic(str(pattern)):
             matched = sorted(Path(p) for p in glob.glob(str(pattern), recursive=True)
                              if Path(p).is_file())
+            for path in matched:
+                _check_link(path, glob_root(pattern), follow_symlinks)
             if not matched:
                 raise InputError(f"input.transcripts: no files match {item!r} (looked in "
                                  f"{pattern.parent})", key="input.transcripts",
@@ -225,6 +254,7 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
                 raise InputError("is a folder, not a transcript file", path=pattern,
                                  key="input.transcripts",
                                  hint="use a glob such as folder/*.docx")
+            _check_link(pattern, pattern.parent, follow_symlinks)
             files.append(pattern)
     return list(dict.fromkeys(files))
 
@@ -262,7 +292,7 @@ def read_transcripts(
     cfg = validate_section(InputConfig, {"transcripts": transcripts, **options},
                            section="input")
     base = Path(base_dir) if base_dir is not None else Path.cwd()
-    files = expand_paths(cfg.transcripts, base)
+    files = expand_paths(cfg.transcripts, base, follow_symlinks=cfg.follow_symlinks)
     notes: list[str] = []
     read: dict[str, Transcript] = {}
     for file in files:
