@@ -140,22 +140,35 @@ def decode(data: bytes, path: Path, *, encoding: str = "utf-8",
             line=line,
             hint="save the file as UTF-8, or set input.encoding to its encoding, e.g. cp1252",
         ) from None
-    _check_controls(text, path, codec, error)
+    _check_controls(text, path, codec, error, body)
     return text
 
 
-def _check_controls(text: str, path: Path, codec: str, error: type[InputError]) -> None:
+def _clean_as(body: bytes, codec: str) -> bool:
+    """Whether the bytes decode as ``codec`` with no control character."""
+    try:
+        return _CONTROL.search(body.decode(codec)) is None
+    except UnicodeDecodeError:
+        return False
+
+
+def _check_controls(text: str, path: Path, codec: str, error: type[InputError],
+                    body: bytes) -> None:
     """Refuse a text that is mostly control characters; warn about a few."""
     first = _CONTROL.search(text)
     if first is None:
         return
     count = len(_CONTROL.findall(text))
     line = max(1, text.count("\n", 0, first.start()) + 1)
-    c1 = sum(1 for m in _CONTROL.finditer(text) if "\x80" <= m.group() <= "\x9f")
-    hint = ("these look like cp1252 punctuation (curly quotes, dashes) read as latin-1: set "
-            "input.encoding to cp1252" if c1 > count / 2 else
-            "this is binary data or text in another encoding: export it again as UTF-8 "
-            "text, or set input.encoding")
+    name = codecs.lookup(codec).name
+    if name != "utf-8" and _clean_as(body, "utf-8"):
+        hint = "the file is UTF-8 text: set input.encoding to utf-8"
+    elif name != "cp1252" and _clean_as(body, "cp1252"):
+        hint = ("the file reads as cp1252 (Windows) text, whose curly quotes and dashes are "
+                "control characters in latin-1: set input.encoding to cp1252")
+    else:
+        hint = ("this is binary data or text in another encoding: export it again as UTF-8 "
+                "text, or set input.encoding")
     if count >= CONTROL_LIMIT * len(text):
         raise error(f"{count:,} of {len(text):,} characters are control characters "
                     f"(first on line {line}, decoded as {codec}): not text", path=path,

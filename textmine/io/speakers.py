@@ -29,6 +29,7 @@ of lines that carry no label, instead of continuing the previous turn.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -152,11 +153,20 @@ def _weak_labels(text: str, known: Sequence[str] | None) -> tuple[frozenset[str]
 
 
 def parse_timestamp(text: str) -> float:
-    """``"1:02:03.5"`` -> 3723.5 seconds."""
-    text = text.replace(",", ".")
+    """``"1:02:03.5"`` -> 3723.5 seconds; ``"75"`` -> 75.0.
+
+    Raises ``ValueError`` for anything that is not a time: minutes or seconds of 60 or more
+    after the first field (``99:99:99``), a negative, infinite or NaN value.
+    """
+    parts = text.strip().replace(",", ".").split(":")
     seconds = 0.0
-    for part in text.split(":"):
-        seconds = seconds * 60 + float(part)
+    for position, part in enumerate(parts):
+        value = float(part)
+        if not math.isfinite(value) or value < 0 or part.strip().startswith(("-", "+")):
+            raise ValueError(f"{text!r} is not a time")
+        if position and value >= 60:
+            raise ValueError(f"{text!r} is not a time (a field over 59)")
+        seconds = seconds * 60 + value
     return seconds
 
 
@@ -209,10 +219,19 @@ def _name_of(m: re.Match[str]) -> str:
     return (groups.get("bname") or groups.get("name") or "").strip().strip(_BIDI_MARKS).strip()
 
 
-def _time_of(m: re.Match[str]) -> float | None:
+def _time_of(m: re.Match[str], bad: list[int] | None = None,
+             line: int = 0) -> float | None:
+    """The label's timestamp; an impossible one (``99:99:99``) is ``None``, its line noted."""
     groups = m.groupdict()
     ts = groups.get("ts") or groups.get("ts2") or groups.get("ts3")
-    return parse_timestamp(ts) if ts else None
+    if not ts:
+        return None
+    try:
+        return parse_timestamp(ts)
+    except ValueError:
+        if bad is not None:
+            bad.append(line)
+        return None
 
 
 def detect_labels(text: str, known: Sequence[str] | None = None,
@@ -300,7 +319,8 @@ def parse_turns(
         if span[1] > span[0]:
             current.spans.append(span)
 
-    for line_start, line_end in iter_lines(text):
+    bad_times: list[int] = []
+    for number, (line_start, line_end) in enumerate(iter_lines(text), start=1):
         line = text[line_start:line_end]
         span = strip_span(text, line_start, line_end)
         if span[0] == span[1]:
@@ -316,7 +336,7 @@ def parse_turns(
         m = _match_label(line, mode, known, weak) if mode in ("colon", "export") else None
         if m is not None:
             close()
-            current = _Building(_name_of(m), "label", _time_of(m))
+            current = _Building(_name_of(m), "label", _time_of(m, bad_times, number))
             rest = strip_span(text, line_start + m.end(), line_end)
             if rest[1] > rest[0]:
                 current.spans.append(rest)
@@ -332,6 +352,9 @@ def parse_turns(
     close()
     if mode == "none" and not rules and unlabelled_speaker is None and turns:
         notes.append("no speaker labels found: read as one speaker, one turn per paragraph")
+    if bad_times:
+        notes.append(f"{len(bad_times)} timestamp(s) in speaker labels are not times (first on "
+                     f"line {bad_times[0]}, e.g. a field over 59): those turns have no time")
     if mode == "colon":
         lower = sorted({t.speaker for t in turns if t.label == "label" and _weak_name(t.speaker)})
         if lower:

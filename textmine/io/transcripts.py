@@ -105,7 +105,8 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
                 time = parse_timestamp(str(record[cols.time]).strip())
             except ValueError:
                 raise TranscriptError(
-                    f"time {describe_value(record[cols.time])} is not seconds or h:mm:ss",
+                    f"time {describe_value(record[cols.time])} is not a time (seconds or "
+                    "h:mm:ss, not negative, NaN or infinite, no field over 59)",
                     path=path, line=line,
                     hint="fix the cell, or point input.columns.time at the right column",
                 ) from None
@@ -125,6 +126,17 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
     return out
 
 
+def _time_notes(transcript: Transcript) -> list[str]:
+    """Turn start times that go backwards: out of order, or the clock of another recording."""
+    times = [(n, t.start_time) for n, t in enumerate(transcript.turns)
+             if t.start_time is not None]
+    back = [n for (_, a), (n, b) in zip(times, times[1:], strict=False) if b < a]
+    if not back:
+        return []
+    return [f"turn start times go backwards {len(back)} time(s) (first at turn {back[0] + 1}): "
+            "start_time is kept as written; check the order of the turns"]
+
+
 def read_file(path: str | Path, **options: Any) -> list[Transcript]:
     """Read one transcript file (a table may hold several transcripts).
 
@@ -139,6 +151,13 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
     -------
     list of Transcript
     """
+    transcripts = _read_file(path, **options)
+    for transcript in transcripts:
+        transcript.notes.extend(_time_notes(transcript))
+    return transcripts
+
+
+def _read_file(path: str | Path, **options: Any) -> list[Transcript]:
     path = Path(path)
     cfg = options.pop("_cfg", None) or validate_section(
         InputConfig, {"transcripts": str(path), **options}, section="input")
@@ -190,6 +209,24 @@ def _check_line_lengths(text: str, path: Path, limit: int) -> None:
                 path=path, line=number, key="input.max_line_chars",
                 hint="export the transcript again with one paragraph per turn, or raise "
                 "input.max_line_chars")
+
+
+def _date_notes(meta: pd.DataFrame, dates: dict, path: Path) -> list[str]:
+    """Dates after today: a typo, or a two-digit year that pivoted (``%y``: 68 -> 2068)."""
+    today = pd.Timestamp.now().normalize()
+    notes = []
+    for column, formats in dates.items():
+        if column not in meta.columns:
+            continue
+        future = int((pd.to_datetime(meta[column], errors="coerce") > today).sum())
+        if not future:
+            continue
+        formats = [formats] if isinstance(formats, str) else formats
+        why = (" (a two-digit year, %y, reads 00-68 as 2000-2068: use %Y with four-digit "
+               "years)" if any("%y" in f for f in formats) else "")
+        notes.append(f"{path.name}: {future} date(s) in column {column!r} are after today"
+                     f"{why}")
+    return notes
 
 
 def source_text(path: str | Path, **options: Any) -> str:
@@ -351,6 +388,7 @@ def read_transcripts(
         if extra:
             notes.append(f"{meta_path.name}: {len(extra)} row(s) match no transcript, e.g. "
                          f"{extra[0]!r}")
+        notes.extend(_date_notes(meta, cfg.dates, meta_path))
         reserved = set(documents.columns) | set(SEGMENT_COLUMNS)
         clash = [c for c in meta.columns if c != "doc_id" and c in reserved]
         if clash:
