@@ -215,11 +215,11 @@ def run(
         "created_utc": now_utc(),
         "config_file": protection.protect_text(str(cfg.source)) if cfg.source else None,
         "config": protection.scrub(cfg.to_dict()),
-        "inputs": protection.scrub(input_hashes(cfg, reads)),
+        "inputs": _scrub_inputs(protection, input_hashes(cfg, reads)),
         "packages": package_versions(),
         "seeds": {"seed": cfg.seed},
         "models": _models(stages.stages),
-        "stages": protection.scrub(stages.stages),  # e.g. codes' unknown document ids
+        "stages": _scrub_keeping_digests(protection, stages.stages),  # e.g. unknown doc ids
         "warnings": messages,
         "corpus": {"documents": corpus.n_docs, "turns": len(corpus.turns),
                    "segments": len(corpus), "codes": len(corpus.codes)},
@@ -236,6 +236,28 @@ def run(
             for w in caught:
                 log.warning(str(w.message))
     return RunResult(corpus=corpus, folder=folder, manifest=manifest)
+
+
+def _scrub_inputs(protection, hashes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Paths pseudonymised (a file may be named after a person); digests kept as they are."""
+    return {kind: {protection.protect_text(path): protection.protect_text(value)
+                   if kind == "links" else value for path, value in entries.items()}
+            for kind, entries in hashes.items()}
+
+
+def _scrub_keeping_digests(protection, value: Any) -> Any:
+    """``protection.scrub``, except the values of ``*sha256`` keys.
+
+    A hex digest's digits can look like a phone number, and an altered digest identifies
+    nothing.
+    """
+    if isinstance(value, dict):
+        return {protection.scrub(k): v if isinstance(k, str) and k.endswith("sha256")
+                and isinstance(v, str) else _scrub_keeping_digests(protection, v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_keeping_digests(protection, v) for v in value)
+    return protection.scrub(value)
 
 
 def _models(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
