@@ -8,6 +8,7 @@ through the same code as the embedding cache (``textmine.models.cache``).
 
 from __future__ import annotations
 
+import copy
 import stat
 import warnings
 
@@ -118,6 +119,8 @@ def test_topics_follow_the_embedding_cache_setting(example_embedded, tmp_path, m
     default = tmp_path / "default"
     monkeypatch.setenv("TEXTMINE_CACHE_DIR", str(default))
     corpus = example_embedded.copy()
+    # the copy shares uns with the session's corpus: give it its own embedding record
+    corpus.uns["embeddings"] = copy.deepcopy(corpus.uns["embeddings"])
     record = corpus.uns["embeddings"]["minilm"]["params"]
     record.update(cache=False, cache_dir=None)
     stats: dict = {}

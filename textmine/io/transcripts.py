@@ -105,8 +105,8 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
                 time = parse_timestamp(str(record[cols.time]).strip())
             except ValueError:
                 raise TranscriptError(
-                    f"time {describe_value(record[cols.time])} is not a time (seconds or "
-                    "h:mm:ss, not negative, NaN or infinite, no field over 59)",
+                    f"time {describe_value(record[cols.time])} is not seconds or h:mm:ss "
+                    "(a time is never negative, NaN or infinite, and no field is over 59)",
                     path=path, line=line,
                     hint="fix the cell, or point input.columns.time at the right column",
                 ) from None
