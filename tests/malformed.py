@@ -5,12 +5,17 @@ transcripts, metadata, coded spans, a roster, a config). Every :class:`Case` the
 thing: a transcript file (truncated or corrupt .docx/.odt/.xlsx, wrong and mixed encodings,
 binary junk, empty files, one enormous line, no speakers, bad captions and tables), the
 metadata sheet, the codes, the roster, or the YAML config (syntax, wrong types, unknown
-keys, bad paths). ``expect`` is what the one-line error must name (a file or a key).
+keys, bad paths). Issue 10 added the hostile classes (:func:`hostile_cases`): every path
+textmine writes to (run folder, pseudonym map), every table format's header rules, every
+line-break character, every zip-based format (bombs, ``../`` names), links out of the data
+folder, and values that used to fail with an internal error. ``expect`` is what the one-line
+error must name (a file or a key).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import random
 import shutil
 import tempfile
@@ -35,6 +40,8 @@ class Case:
     id: str
     mutate: Callable[[Path], None]
     expect: str  # a file name or config key the message must contain
+    overrides: tuple[str, ...] = ()  # --set assignments given with the run
+    own_out: bool = False  # the case sets out: itself (no --out is given)
 
 
 def valid_study(root: Path, turns: dict[str, list[tuple[str, str]]]) -> Path:
@@ -541,10 +548,273 @@ def config_cases() -> list[Case]:
     return cases
 
 
+def _xlsx_rows(rows: list[list]) -> bytes:
+    """An .xlsx whose first sheet holds exactly these cells (numbers stay numbers)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _with_members(data: bytes, members: dict[str, bytes]) -> bytes:
+    """The zip ``data`` with more members (deflated), e.g. a bomb or a ``../`` name."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        for name, blob in members.items():
+            target.writestr(zipfile.ZipInfo(name), blob, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+BOMB = {"word/media/image1.png": b"\0" * (24 * 2**20)}  # 24 MB of zeros: ~1000x
+
+
+def _docx_bomb(study: Path) -> bytes:
+    """A real .docx whose document.xml repeats one paragraph a million times (~300x)."""
+    data = _docx_bytes(_lines(study))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode()
+    head, tail = xml.split("<w:body>", 1)
+    paragraph = "<w:p><w:r><w:t>again and again</w:t></w:r></w:p>"
+    return _rezip(data, replace={"word/document.xml": (
+        head + "<w:body>" + paragraph * 600_000 + tail).encode()})
+
+
+def _symlink(name: str, target: Callable[[Path], Path]) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        (study / "transcripts" / name).symlink_to(target(study))
+    return mutate
+
+
+def _outside(study: Path) -> Path:
+    """A text file outside the study folder (a stand-in for /etc/passwd)."""
+    path = study.parent / "outside" / "secret.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("root: x:0:0:root:/root:/bin/bash\nF: not a transcript\n")
+    return path
+
+
+def _run_folder(name: str, files: dict[str, str], *, marker: bool = True):
+    def mutate(study: Path) -> None:
+        folder = study / name
+        for rel, text in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+        if marker:
+            listed = [f for f in files if f != "notes.txt"]
+            (folder / ".textmine-run").write_text(json.dumps({"files": listed}))
+    return mutate
+
+
+def hostile_cases() -> list[Case]:
+    """The classes issue 10 found: output paths, tables, line breaks, zips, links, values."""
+    cases: list[Case] = []
+
+    def out(case_id: str, value: str, expect: str = "out", *extra) -> Case:
+        return Case(case_id, _both(*extra, _set("out", value)), expect, own_out=True)
+
+    # ------------------------------------------------ the run folder: never a user's folder
+    cases += [
+        out("out-user-folder", "mydata", "out", _write("mydata.keep", "x"),
+            lambda s: (s / "mydata").mkdir(), _write("mydata/notes.docx", b"PK...")),
+        out("out-transcripts-folder", "transcripts"),
+        out("out-config-folder", "."),
+        out("out-parent-of-the-study", ".."),
+        out("out-inside-transcripts-folder", "transcripts/results"),
+        out("out-is-the-metadata-file", "metadata.csv", "metadata.csv"),
+        out("out-under-a-file", "metadata.csv/run"),
+        out("out-run-folder-with-a-user-file", "outputs/old", "notes.txt",
+            _run_folder("outputs/old", {"manifest.json": "{}", "notes.txt": "mine"})),
+        out("out-folder-with-a-stray-marker-garbage", "outputs/old", "out",
+            _run_folder("outputs/old", {"data.csv": "1"}, marker=False),
+            _write("outputs/old/.textmine-run", "not json")),
+        out("out-link-to-the-transcripts", "t-link", "out",
+            lambda s: (s / "t-link").symlink_to(s / "transcripts")),
+        out("out-a-model-folder", "model", "out",
+            lambda s: (s / "model").mkdir(), _write("model/config.json", "{}"),
+            _set("embed.model", "model/")),
+        Case("out-reached-by-a-recursive-glob", _both(
+            _set("input.transcripts", "**/G*.txt"), _set("out", "outputs/run")), "out",
+            own_out=True),
+    ]
+    # ------------------------------------------------ the pseudonym map: never over an input
+    for case_id, value in (("a-transcript", "transcripts/G1.txt"), ("the-metadata",
+                           "metadata.csv"), ("the-codes", "codes.csv"), ("the-config",
+                           "config.yaml"), ("the-roster", "roster.csv"),
+                           ("read-by-the-glob", "transcripts/map.csv")):
+        cases.append(Case(f"map-is-{case_id}", _set("protect.map_file", value),
+                          "protect.map_file"))
+    cases += [
+        Case("map-over-a-user-file", _both(_write("notes.csv", "my,notes\n1,2\n"),
+                                           _set("protect.map_file", "notes.csv")),
+             "protect.map_file"),
+        Case("map-under-a-file", _set("protect.map_file", "metadata.csv/map.csv"),
+             "protect.map_file"),
+    ]
+    # ------------------------------------------------ every table format, one header rule
+    header_dups = {
+        "number-and-text-1": [["speaker", "text", 1, "1"], ["F", "Welcome.", "a", "b"]],
+        "same-text": [["speaker", "text", "text"], ["F", "Welcome.", "again"]],
+        "spaces-around": [["speaker", "text", " text "], ["F", "Welcome.", "again"]],
+        "float-and-int": [["speaker", "text", 2, 2.0], ["F", "Welcome.", "a", "b"]],
+    }
+    for name, rows in header_dups.items():
+        cases.append(Case(f"table-xlsx-duplicate-header-{name}",
+                          _bad("bad.xlsx", lambda s, r=rows: _xlsx_rows(r)), "bad.xlsx"))
+    cases += [
+        Case("table-tsv-duplicate-header", _bad("bad.tsv", lambda s:
+                                                b"speaker\ttext\ttext\nA\tb\tc\n"), "bad.tsv"),
+        Case("table-csv-duplicate-header-spaces", _bad("bad.csv", lambda s:
+                                                       b"speaker,text, text \nA,b,c\n"),
+             "bad.csv"),
+        Case("table-tsv-ragged", _bad("bad.tsv", lambda s: b"speaker\ttext\nA\tb\tc\n"),
+             "bad.tsv"),
+        Case("meta-xlsx-duplicate-header", _both(
+            _write("metadata.xlsx", _xlsx_rows([["doc_id", "group", "group"],
+                                                ["G1", "R1", "x"], ["G2", "nonR1", "y"]])),
+            _set("input.metadata", "metadata.xlsx"), _set("input.dates", {})),
+            "metadata.xlsx"),
+        Case("meta-tsv-duplicate-header", _both(
+            _write("metadata.tsv", "doc_id\tgroup\tgroup\nG1\tR1\tx\nG2\tnonR1\ty\n"),
+            _set("input.metadata", "metadata.tsv"), _set("input.dates", {})), "metadata.tsv"),
+        Case("meta-csv-duplicate-header-spaces", _write(
+            "metadata.csv", "doc_id,group, group ,date\nG1,a,b,2020-01-02\nG2,c,d,2020-02-03\n"),
+             "metadata.csv"),
+        Case("codes-xlsx-duplicate-header", _both(
+            _write("codes.xlsx", _xlsx_rows([["doc_id", "start_char", "end_char", "code",
+                                              "code"], ["G1", 3, 20, "A", "B"]])),
+            _set("codes.path", "codes.xlsx")), "codes.xlsx"),
+        Case("codebook-xlsx-duplicate-header", _both(
+            _write("codebook.xlsx", _xlsx_rows([["code", "code"], ["Barriers", "x"]])),
+            _set("codes.codebook", "codebook.xlsx")), "codebook.xlsx"),
+        Case("roster-xlsx-duplicate-header", _both(
+            _write("roster.xlsx", _xlsx_rows([["name", "kind", "kind"],
+                                              ["Jane Smith", "person", "person"]])),
+            _set("protect.roster", "roster.xlsx")), "roster.xlsx"),
+        Case("table-xlsx-missing-sheet-number", _both(
+            _bad("bad.xlsx", lambda s: _xlsx_bytes(_turn_table(s))), _set("input.sheet", 7)),
+             "bad.xlsx"),
+        # every row used or reported: a code cell that splits into nothing
+        Case("codes-split-into-nothing", _both(
+            _edit_csv("codes.csv", lambda f: f.assign(code=[" , ", "Barriers"])),
+            _set("codes.split_codes", ",")), "codes.csv"),
+        Case("codes-xlsx-split-into-nothing", _both(
+            _write("codes.xlsx", _xlsx_rows([["doc_id", "start_char", "end_char", "code"],
+                                             ["G1", 3, 20, ";;"]])),
+            _set("codes.path", "codes.xlsx"), _set("codes.split_codes", ";")), "codes.xlsx"),
+        Case("codes-only-the-path-separator", _both(
+            _edit_csv("codes.csv", lambda f: f.assign(code=["/", "Barriers"])),
+            _set("codes.path_separator", "/")), "codes.csv"),
+        Case("codebook-cycle", _both(
+            _write("codebook.csv", "theme,code\nBarriers,Time\nTime,Barriers\n"),
+            _set("codes.codebook", "codebook.csv"),
+            _set("codes.codebook_columns", ["theme", "code"])), "codebook.csv"),
+    ]
+    # ------------------------------------------------ every line break: one guard, one parser
+    breaks = {"LF": "\n", "CRLF": "\r\n", "CR": "\r", "VT": "\x0b", "FF": "\x0c",
+              "FS": "\x1c", "GS": "\x1d", "RS": "\x1e", "NEL": "\x85", "LS": "\u2028",
+              "PS": "\u2029"}
+    for name, brk in breaks.items():
+        cases.append(Case(f"enormous-line-between-{name}-breaks", _bad(
+            "bad.txt", lambda s, b=brk: b.join(["F: Welcome.", "R1-01: " + "word " * 30_000,
+                                                "F: Thank you."]).encode()), "bad.txt"))
+    # ------------------------------------------------ every zip-based format: bombs, ../ names
+    zip_makers = {"docx": lambda s: _docx_bytes(_lines(s)), "odt": lambda s: _odt_bytes(
+        _lines(s)), "xlsx": lambda s: _xlsx_bytes(_turn_table(s))}
+    for kind, make in zip_makers.items():
+        name = f"bad.{kind}"
+        cases += [
+            Case(f"{kind}-zip-bomb", _bad(name, lambda s, m=make: _with_members(m(s), BOMB)),
+                 name),
+            Case(f"{kind}-member-climbs-out", _bad(name, lambda s, m=make: _with_members(
+                m(s), {"../../evil.txt": b"x"})), name),
+            Case(f"{kind}-member-absolute", _bad(name, lambda s, m=make: _with_members(
+                m(s), {"/etc/evil.txt": b"x"})), name),
+        ]
+    cases += [
+        Case("docx-bomb-in-the-document-xml", _bad("bad.docx", _docx_bomb), "bad.docx"),
+        Case("meta-xlsx-zip-bomb", _both(_write("metadata.xlsx", _with_members(_xlsx_rows(
+            [["doc_id", "group"], ["G1", "R1"], ["G2", "nonR1"]]), BOMB)),
+            _set("input.metadata", "metadata.xlsx"), _set("input.dates", {})),
+            "metadata.xlsx"),
+        Case("codes-xlsx-zip-bomb", _both(_write("codes.xlsx", _with_members(_xlsx_rows(
+            [["doc_id", "start_char", "end_char", "code"], ["G1", 3, 20, "A"]]), BOMB)),
+            _set("codes.path", "codes.xlsx")), "codes.xlsx"),
+        Case("roster-xlsx-zip-bomb", _both(_write("roster.xlsx", _with_members(_xlsx_rows(
+            [["name", "kind"], ["Jane Smith", "person"]]), BOMB)),
+            _set("protect.roster", "roster.xlsx")), "roster.xlsx"),
+    ]
+    # ------------------------------------------------ links out of the data folder
+    cases += [
+        Case("symlink-to-a-file-outside", _symlink("G3.txt", _outside), "G3.txt"),
+        Case("symlink-listed-outside", _both(
+            _symlink("G3.txt", _outside),
+            _set("input.transcripts", ["transcripts/G1.txt", "transcripts/G3.txt"])),
+             "G3.txt"),
+    ]
+    # ------------------------------------------------ values that were internal errors
+    cases += [
+        Case("internal-encoding-rot13", _set("input.encoding", "rot13"), "input.encoding"),
+        Case("internal-encoding-base64", _set("input.encoding", "base64"), "input.encoding"),
+        Case("internal-yaml-integer-4301-digits", _raw_config(
+            "input:\n  transcripts: transcripts/*\nseed: " + "7" * 4301 + "\n"),
+             "config.yaml"),
+        Case("internal-set-integer-4301-digits", lambda s: None, "--set seed",
+             overrides=("seed=" + "7" * 4301,)),
+        Case("internal-seed-negative", _set("seed", -1), "seed"),
+        Case("internal-seed-10-to-the-24", _set("seed", 10**24), "seed"),
+        Case("internal-set-seed-negative", lambda s: None, "--set seed", overrides=("seed=-1",)),
+        Case("internal-seed-plus-refits-overflow", _set("seed", 2**32 - 2), "stability_seeds"),
+        Case("internal-ngram-range-reversed", _set("topics.ngram_range", [2, 1]),
+             "ngram_range"),
+        Case("internal-ngram-range-zero", _set("topics.ngram_range", [0, 2]), "ngram_range"),
+        Case("internal-nr-topics-zero", _set("topics.nr_topics", 0), "nr_topics"),
+        Case("internal-dates-two-offsets", _both(
+            _edit_csv("metadata.csv", lambda f: f.assign(
+                date=["2020-01-02 10:00+0100", "2020-02-03 10:00+0200", "2020-03-04 10:00"])),
+            _set("input.dates", {"date": "%Y-%m-%d %H:%M%z"})), "input.dates"),
+        Case("internal-dates-aware-and-naive", _both(
+            _edit_csv("metadata.csv", lambda f: f.assign(
+                date=["2020-01-02 10:00+0100", "2020-02-03", "2020-03-04"])),
+            _set("input.dates", {"date": ["%Y-%m-%d %H:%M%z", "%Y-%m-%d"]})), "input.dates"),
+        Case("set-unknown-key-is-named-as-set", lambda s: None, "--set segment.units",
+             overrides=("segment.units=turn",)),
+        Case("set-wrong-value-is-named-as-set", lambda s: None, "--set segment.unit",
+             overrides=("segment.unit=paragraph",)),
+    ]
+    # ------------------------------------------------ accepted without notice before
+    cases += [
+        Case("latin1-binary-junk", _both(
+            _bad("bad.txt", lambda s: bytes(b for b in _junk(16, 3000) if b)),
+            _set("input.encoding", "latin-1")), "bad.txt"),
+        Case("cp1252-read-as-latin1", _both(
+            _bad("bad.txt", lambda s: ("F: \u201cWelcome\u201d \u2013 it\u2019s fine.\n" * 40)
+                 .encode("cp1252")), _set("input.encoding", "latin-1")), "bad.txt"),
+    ]
+    for name, value in (("nan", "nan"), ("infinite", "inf"), ("negative", "-5"),
+                        ("impossible", "99:99:99"), ("seconds-over-59", "0:00:75")):
+        cases.append(Case(f"table-time-{name}", _both(
+            _bad("bad.csv", lambda s, v=value: f"speaker,text,time\nA,hello there,{v}\n"
+                 .encode()), _set("input.columns", {"time": "time"})), "bad.csv"))
+    cases += [
+        Case("vtt-impossible-timing", _bad("bad.vtt", lambda s: b"WEBVTT\n\n00:00:99.000 --> "
+                                           b"00:01:02.000\n<v Ann>Hello</v>\n"), "bad.vtt"),
+        Case("srt-impossible-timing", _bad("bad.srt", lambda s: b"1\n00:75:00,000 --> "
+                                           b"00:76:00,000\nAnn: Hello\n"), "bad.srt"),
+    ]
+    return cases
+
+
 def all_cases() -> list[Case]:
     """Every malformed input (ids are unique)."""
     cases = (transcript_cases() + metadata_cases() + codes_cases() + roster_cases()
-             + config_cases())
+             + config_cases() + hostile_cases())
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
     return cases

@@ -46,7 +46,7 @@ def test_run_writes_the_contracted_run_folder(example_copy, capsys):
     for path, digest in transcripts.items():
         with open(path, "rb") as handle:
             assert hashlib.sha256(handle.read()).hexdigest() == digest
-    assert set(manifest["inputs"]) == {"transcripts", "metadata", "codes", "codebook"}
+    assert set(manifest["inputs"]) == {"config", "transcripts", "metadata", "codes", "codebook"}
     resolved = yaml.safe_load((out_dir / "config.resolved.yaml").read_text())
     assert resolved["input"]["metadata"].startswith(str(example_copy))
 

@@ -126,3 +126,87 @@ def test_segment_codes_overlap(example_corpus):
         assert row.overlap_chars == best > 0
     # most coded participant text lies in some segment
     assert sc["segment_id"].nunique() > 0.5 * len(corpus.segments)
+
+
+# ------------------------------------------------------------------ issue 10: nothing misplaced
+def _study(tmp_path, turns):
+    """Two transcripts: a long focus group and a document holding one short turn of it."""
+    (tmp_path / "t").mkdir()
+    long = "\n\n".join(f"{s}: {' '.join(t.split())}" for s, t in turns[:20]) + "\n"
+    (tmp_path / "t" / "G1.txt").write_text(long, encoding="utf-8")
+    short = next(t for _, t in turns[5:] if 40 < len(t) < 120)
+    (tmp_path / "t" / "S1.txt").write_text(f"R1-02: {' '.join(short.split())}\n")
+    corpus = tm.io.read_transcripts(str(tmp_path / "t" / "*.txt"), interviewer=["F"],
+                                    labels="colon")
+    return corpus, " ".join(short.split()), long
+
+
+def _codes(tmp_path, rows, columns=("doc_id", "quote", "code")):
+    path = tmp_path / "codes.csv"
+    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False)
+    return path
+
+
+def test_a_quote_longer_than_a_short_document_is_not_placed_over_it(tmp_path, focus_groups):
+    """A quote far longer than a short document containing it scored 100 over the document."""
+    from builders import focus_group_turns
+
+    turns = focus_group_turns(focus_groups)["R1_1"]
+    corpus, short, long = _study(tmp_path, turns)
+    around = " ".join(" ".join(t.split()) for _, t in turns[3:9])
+    assert short in around and len(around) > 4 * len(short)
+    path = _codes(tmp_path, [["S1", around, "Barriers"], ["S1", short, "Barriers"],
+                             ["G1", around[:-3] + "xyz", "Barriers"]])
+    with pytest.warns(tm.TextmineWarning, match="1 of 3 coded quotes could not be placed"):
+        report = tm.io.read_codes(corpus, path)
+    assert report.unplaced["line"].tolist() == [2] and report.unplaced["best_score"][0] < 50
+    placed = corpus.codes.set_index("doc_id")
+    assert normalize_ws(corpus.sources["S1"][placed.loc["S1", "start_char"]:
+                                             placed.loc["S1", "end_char"]]) == short
+    # a quote with a slip is still placed, over (nearly) its whole length
+    g1 = placed.loc["G1"]
+    assert g1["placement"] == "fuzzy" and g1["match_score"] >= 90
+    assert g1["end_char"] - g1["start_char"] >= 0.9 * len(around)
+
+
+def test_every_row_is_placed_reported_or_refused(tmp_path, focus_groups):
+    from builders import focus_group_turns
+
+    corpus, _, long = _study(tmp_path, focus_group_turns(focus_groups)["R1_1"])
+    start = long.index(": ") + 2
+    blank = long.index("\n\n")
+    rows = [["G1", start, start + 30, "A"], ["G1", blank, blank + 2, "B"],
+            ["G9", 1, 5, "C"], ["G1", start, start + 10, "A , B"]]
+    path = _codes(tmp_path, rows, ("doc_id", "start_char", "end_char", "code"))
+    with pytest.warns(tm.TextmineWarning, match="cover only whitespace"):
+        report = tm.io.read_codes(corpus, path, split_codes=",")
+    assert report.n_rows == 4 and report.n_placed == 2
+    assert report.n_placed + len(report.unplaced) + report.n_rows_unknown_documents == 4
+    assert report.unplaced["reason"].tolist() == ["span covers only whitespace"]
+    assert sorted(corpus.codes["code"]) == ["A", "A", "B"]
+    # a cell that holds no code once split is refused with its line, not counted as placed
+    rows[3][3] = " , "
+    path = _codes(tmp_path, rows, ("doc_id", "start_char", "end_char", "code"))
+    with pytest.raises(CodesError, match=r"line 5: the 'code' cell holds no code"):
+        tm.io.read_codes(corpus.copy(), path, split_codes=",")
+    rows[3][3] = "/"
+    path = _codes(tmp_path, rows, ("doc_id", "start_char", "end_char", "code"))
+    with pytest.raises(CodesError, match=r"line 5: the code cell holds only the path"):
+        tm.io.read_codes(corpus.copy(), path, path_separator="/")
+
+
+def test_a_codebook_cycle_is_refused(tmp_path, focus_groups):
+    """A codebook where Time is under Barriers and Barriers under Time (here 3 levels deep)."""
+    from builders import focus_group_turns
+
+    corpus, _, long = _study(tmp_path, focus_group_turns(focus_groups)["R1_1"])
+    start = long.index(": ") + 2
+    path = _codes(tmp_path, [["G1", start, start + 30, "Time"]],
+                  ("doc_id", "start_char", "end_char", "code"))
+    book = tmp_path / "book.csv"
+    book.write_text("theme,sub,code\nBarriers,Resources,Time\nPlanning,Rota,Staff\n"
+                    "Time,Leave,Planning\nStaff,Cover,Barriers\n")
+    with pytest.raises(CodesError, match=r"line 2: .*cycle: Barriers > Resources > Time > "
+                       r"Leave > Planning > Rota > Staff > Cover > Barriers \(lines 2, 3, 4, 5\)"):
+        tm.io.read_codes(corpus, path, codebook=str(book),
+                         codebook_columns=["theme", "sub", "code"])

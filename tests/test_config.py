@@ -79,3 +79,36 @@ def test_config_reference_doc_is_up_to_date():
 
     assert (ROOT / "docs" / "config.md").read_text() == tm.config.reference_markdown() + "\n", (
         "regenerate docs/config.md (see its first lines)")
+
+
+# ---------------------------------------------------------------- issue 10: fail before embedding
+@pytest.mark.parametrize("text,needle", [
+    ("input:\n  transcripts: a\nseed: -1\n", "line 3: seed: Input should be greater"),
+    ("input:\n  transcripts: a\nseed: 1000000000000000000000000\n", "line 3: seed"),
+    ("input:\n  transcripts: a\nseed: 4294967295\n", "seed + topics.stability_seeds"),
+    ("input:\n  transcripts: a\nseed: " + "9" * 4301 + "\n", "line 3: a number has more"),
+    ("input:\n  transcripts: a\ntopics:\n  ngram_range: [2, 1]\n", "line 4: topics.ngram"),
+    ("input:\n  transcripts: a\ntopics:\n  ngram_range: [1, 9]\n", "at most 5"),
+    ("input:\n  transcripts: a\ntopics:\n  nr_topics: 0\n", "nr_topics: must be at least 2"),
+    ("input:\n  transcripts: a\n  encoding: rot13\n", "'rot13' is not a text encoding"),
+    ("input:\n  transcripts: a\n  dates: {d: '%Y-%m-%dT%H:%M%z'}\n", "reads a time zone"),
+])
+def test_values_that_used_to_fail_after_embedding(tmp_path, text, needle):
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        tm.load_config(_write(tmp_path, text))
+    tm.load_config(_write(tmp_path, "input:\n  transcripts: a\nseed: 4294967292\n"))  # fits
+
+
+@pytest.mark.parametrize("assignment,needle", [
+    ("segment.unit=paragraph", "--set segment.unit: Input should be"),
+    ("segment.unitt=turn", "--set segment.unitt: unknown key"),
+    ("seed=" + "1" * 5000, "--set seed: the number has more than 4,300 digits"),
+    ("topics.nr_topics=0", "--set topics.nr_topics: must be at least 2"),
+])
+def test_set_errors_are_reported_as_set_not_against_a_line_of_the_file(tmp_path, assignment,
+                                                                        needle):
+    path = _write(tmp_path, "input:\n  transcripts: a\nsegment:\n  unit: turn\n"
+                            "topics:\n  nr_topics: 5\n")
+    with pytest.raises(ConfigError) as err:
+        tm.load_config(path, overrides=[assignment])
+    assert str(err.value).startswith(needle) and err.value.line is None

@@ -37,3 +37,38 @@ def test_nul_bytes_are_binary_not_text(tmp_path):
 def test_unknown_codec_is_a_config_problem(tmp_path):
     with pytest.raises(TranscriptError, match="unknown text encoding"):
         decode(b"abc", tmp_path / "t.txt", encoding="no-such-codec")
+
+
+# ---------------------------------------------------------------- issue 10: latin-1 reads anything
+def test_binary_junk_is_refused_even_by_latin1(tmp_path):
+    """latin-1 decodes every byte: junk used to be read as a transcript."""
+    import random
+
+    rng = random.Random(7)
+    junk = bytes(rng.randrange(1, 256) for _ in range(4000))  # no NUL byte to give it away
+    with pytest.raises(TranscriptError, match="control characters") as err:
+        decode(junk, tmp_path / "t.txt", encoding="latin-1")
+    assert err.value.key == "input.encoding" and "binary data" in err.value.hint
+
+
+@pytest.mark.parametrize("written,hint", [("utf-8", "set input.encoding to utf-8"),
+                                          ("cp1252", "set input.encoding to cp1252")])
+def test_a_wrong_encoding_is_named_when_the_bytes_show_it(tmp_path, written, hint):
+    text = "F: \u201cIt\u2019s fine\u201d \u2013 really.\nP1: Yes \u2013 \u201cquite\u201d.\n" * 30
+    with pytest.raises(TranscriptError) as err:
+        decode(text.encode(written), tmp_path / "t.txt", encoding="latin-1")
+    assert hint in err.value.hint
+
+
+def test_a_few_control_characters_are_reported(tmp_path):
+    from textmine.errors import TextmineWarning
+
+    text = "Interviewer: Hello\nP1: Fine\x07 thanks, and you?\n" + "P1: More words here.\n" * 20
+    with pytest.warns(TextmineWarning, match=r"t.txt: 1 control character\(s\), first on line 2"):
+        assert decode(text.encode(), tmp_path / "t.txt") == text
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib"])
+def test_a_codec_that_is_not_a_text_encoding_is_an_error(tmp_path, codec):
+    with pytest.raises(TranscriptError, match="not a text encoding"):
+        decode(b"F: hello\n", tmp_path / "t.txt", encoding=codec)

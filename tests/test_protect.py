@@ -299,6 +299,8 @@ def test_leak_check_stops_a_run_that_would_write_an_identifier(study, monkeypatc
 
     (study / "out").mkdir()
     (study / "out" / "previous.txt").write_text("earlier run", encoding="utf-8")
+    # an earlier run folder, as textmine marks one (it replaces no other folder)
+    (study / "out" / ".textmine-run").write_text('{"files": ["previous.txt"]}')
     original = pipeline.write_run_folder
 
     def leaky(folder, cfg, corpus, manifest, reports):
@@ -309,7 +311,8 @@ def test_leak_check_stops_a_run_that_would_write_an_identifier(study, monkeypatc
     with pytest.raises(ProtectError, match=r"notes\.txt would contain an identifier \(person\)"):
         tm.run(_config(study), out=study / "out")
     # the earlier folder is untouched, no temporary sibling is left
-    assert [p.name for p in (study / "out").iterdir()] == ["previous.txt"]
+    assert sorted(p.name for p in (study / "out").iterdir()) == [".textmine-run",
+                                                                  "previous.txt"]
     assert sorted(p.name for p in study.iterdir() if p.name.startswith(".")) == []
 
 

@@ -120,3 +120,72 @@ def test_times_and_urls_are_not_names(label):
     text = f"Interviewer: hello\nP1: hi\n{label}\n"
     parsed = parse_turns(text)
     assert [t.speaker for t in parsed.turns] == ["Interviewer", "P1"]
+
+
+# ------------------------------------------------------------------ issue 10: any script, any break
+SCRIPTS = {"hebrew": ["מראיינת", "שרה", "דוד"], "arabic": ["المحاور", "فاطمة", "يوسف"],
+           "lower-case": ["Interviewer", "zoë", "amélie"], "devanagari": ["साक्षात्कारकर्ता",
+                                                                    "प्रिया", "राहुल"],
+           "chinese-full-width": ["采访者", "李明", "王芳"]}
+
+
+@pytest.fixture(scope="module")
+def real_turns(focus_groups):
+    from builders import focus_group_turns
+
+    return focus_group_turns(focus_groups)["R1_1"][:30]
+
+
+@pytest.mark.parametrize("script", list(SCRIPTS))
+def test_labels_in_any_script_are_speakers_never_merged(real_turns, script):
+    """Issue 10: Hebrew, Arabic and `zoë:` labels were merged into the previous turn."""
+    names = SCRIPTS[script]
+    speakers = sorted({s for s, _ in real_turns})
+    rename = {s: names[i % len(names)] for i, s in enumerate(speakers)}
+    colon = "：" if script == "chinese-full-width" else ": "
+    items = [(rename[s], " ".join(t.split())) for s, t in real_turns]
+    text = "\n".join(f"{name}{colon}{body}" for name, body in items) + "\n"
+    parsed = parse_turns(text, labels="colon")
+    assert [(t.speaker, normalize_ws(text[t.start_char:t.end_char])) for t in parsed.turns] == (
+        items)
+    assert parse_turns(text).labels == "colon"  # detected too
+    if script == "lower-case":
+        assert any("lower-case speaker label" in n for n in parsed.notes)
+
+
+def test_a_single_lower_case_name_is_a_speaker_and_a_common_word_is_reported():
+    text = ("Interviewer: How did the pilot go?\nzoë: It went well.\n"
+            "Interviewer: And the rota?\nP1: Fine.\nexactly: that was the point.\n")
+    parsed = parse_turns(text, labels="colon")
+    assert [t.speaker for t in parsed.turns] == ["Interviewer", "zoë", "Interviewer", "P1"]
+    assert any("line 5" in n for n in parsed.notes)  # never merged without a word
+
+
+def test_direction_marks_around_a_name_are_not_part_of_it():
+    text = "\u200fשרה\u200f: שלום\nדוד: בוקר טוב\n"
+    assert [t.speaker for t in parse_turns(text, labels="colon").turns] == ["שרה", "דוד"]
+
+
+@pytest.mark.parametrize("brk", list("\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029") + ["\r\n"],
+                         ids=lambda b: f"U+{ord(b[0]):04X}" + ("-LF" if len(b) > 1 else ""))
+def test_every_unicode_line_break_separates_labels(real_turns, brk, tmp_path):
+    """Issue 10: a file separated by U+2028 or form feeds became one turn of `SPEAKER`, and
+    the long-line guard let it through. Now guard and parser see the same lines."""
+    from textmine.errors import TranscriptError
+    from textmine.io.transcripts import read_file
+
+    items = [(s, " ".join(t.split())) for s, t in real_turns]
+    body = brk.join(f"{s}: {t}" for s, t in items)
+    # many copies: far over max_line_chars in all, every line short
+    text = brk.join([body] * (1 + 120_000 // len(body)))
+    path = tmp_path / "P01.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    (transcript,) = read_file(path)
+    assert len(transcript.turns) == len(items) * (1 + 120_000 // len(body))
+    assert [t.speaker for t in transcript.turns[:len(items)]] == [s for s, _ in items]
+    # one over-long line, wherever it is, is found by the same lines the parser reads
+    path.write_text(body + brk + "P01: " + "word " * 30_000 + brk + body, encoding="utf-8",
+                    newline="")
+    with pytest.raises(TranscriptError) as err:
+        read_file(path)
+    assert err.value.line == len(items) + 1 and err.value.key == "input.max_line_chars"

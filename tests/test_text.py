@@ -1,9 +1,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from textmine.text import iter_lines, normalize_ws, normalized_with_map, strip_span
+from textmine.text import LINE_BREAKS, iter_lines, normalize_ws, normalized_with_map, strip_span
 
-texts = st.text(alphabet=st.sampled_from(list("ab é\t\n\r\u00a0.\u2028")), max_size=60)
+texts = st.text(alphabet=st.sampled_from(list("ab é\t\u00a0." + LINE_BREAKS)), max_size=60)
 
 
 def test_normalize_ws_collapses_every_kind_of_whitespace():
@@ -20,7 +20,14 @@ def test_iter_lines_keeps_crlf_out_of_lines_but_in_offsets():
 @given(texts)
 def test_lines_cover_text_except_line_endings(text):
     covered = "".join(text[s:e] for s, e in iter_lines(text))
-    assert covered == text.replace("\r", "").replace("\n", "")
+    assert covered == "".join(c for c in text if c not in LINE_BREAKS)
+
+
+@given(texts)
+def test_lines_are_exactly_python_splitlines(text):
+    """One definition of a line (issue 10): the long-line guard, the speaker parser and the
+    caption reader split where str.splitlines splits, on every Unicode line break."""
+    assert [text[s:e] for s, e in iter_lines(text)] == text.splitlines()
 
 
 @given(texts)

@@ -3,7 +3,7 @@
 ::
 
     textmine run CONFIG.yaml [--out DIR] [--set section.key=value ...]
-    textmine validate CONFIG.yaml [--set section.key=value ...]
+    textmine validate CONFIG.yaml [--out DIR] [--set section.key=value ...]
     textmine info
 
 Expected failures (bad input, bad config) print one line and exit with status 2.
@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="SECTION.KEY=VALUE", help="override a config value (repeatable)")
     val = sub.add_parser("validate", help="check a config and its inputs; runs nothing heavy")
     val.add_argument("config", help="YAML config file")
+    val.add_argument("--out", help="check this run folder too (default: the config's)")
     val.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="SECTION.KEY=VALUE")
     sub.add_parser("info", help="versions, model and cache location")
@@ -102,7 +103,8 @@ def _dispatch(args: argparse.Namespace, log: logging.Logger) -> int:
         elif args.command == "validate":
             from textmine.pipeline import validate
 
-            cfg, corpus, messages = validate(args.config, overrides=args.overrides)
+            cfg, corpus, messages = validate(args.config, out=args.out,
+                                             overrides=args.overrides)
             for message in messages:
                 log.warning(message)
             print(corpus.summary())

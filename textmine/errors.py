@@ -68,6 +68,14 @@ class ConfigError(TextmineError):
     """The YAML config is malformed, has an unknown key or a value of the wrong type."""
 
 
+class OutputError(ConfigError):
+    """An output path textmine refuses (see :mod:`textmine.io.guard`).
+
+    It would delete or overwrite what textmine did not make, mix outputs with the inputs,
+    or it cannot be written.
+    """
+
+
 class InputError(TextmineError):
     """An input file is missing, unreadable or malformed."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import logging
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +17,15 @@ from textmine.config import Config, load_config
 from textmine.corpus import Corpus
 from textmine.errors import ConfigError, TextmineWarning
 from textmine.io.corpus_dir import write_tables
-from textmine.io.transcripts import expand_paths
+from textmine.io.decode import recording_reads
+from textmine.io.guard import (
+    RUN_MARKER,
+    Inputs,
+    check_map_file,
+    check_output_folder,
+    write_marker,
+)
+from textmine.io.transcripts import expand_paths, glob_root
 from textmine.models.sources import BUILTIN_MODELS, local_folder, verify_minilm
 from textmine.pp.verify import check_folder
 from textmine.runfolder import (
@@ -86,36 +96,70 @@ def protect_inputs(cfg: Config, corpus: Corpus, reports: dict[str, Any],
             for name, frame in reports.items()}
 
 
-def input_hashes(cfg: Config, corpus: Corpus) -> dict[str, dict[str, str]]:
-    """sha256 of every input file, by kind."""
-    hashes: dict[str, dict[str, str]] = {
-        "transcripts": dict(zip(corpus.documents["source"], corpus.documents["sha256"],
-                                strict=True))}
+def input_hashes(cfg: Config, reads: list[tuple[Path, str]]) -> dict[str, dict[str, str]]:
+    """sha256 of every file the run read, by kind, hashed from the bytes that were read.
+
+    ``reads`` is what :func:`textmine.io.decode.recording_reads` recorded: every transcript,
+    metadata, codes, codebook and roster file that was opened. The config file is added, and
+    under ``links`` every input that is a symbolic link, with what it points to.
+    """
+    kinds = {}
     for kind, value in (("metadata", cfg.input.metadata), ("codes", cfg.codes.path),
                         ("codebook", cfg.codes.codebook), ("roster", cfg.protect.roster)):
         if value:
-            hashes[kind] = {value: sha256_file(Path(value))}
+            kinds[Path(value)] = kind
+    hashes: dict[str, dict[str, str]] = {}
+    if cfg.source is not None:
+        hashes["config"] = {str(cfg.source): sha256_file(cfg.source)}
+    links: dict[str, str] = {}
+    for path, digest in reads:
+        hashes.setdefault(kinds.get(path, "transcripts"), {})[str(path)] = digest
+        if path.is_symlink():
+            links[str(path)] = str(path.resolve())
+    if links:
+        hashes["links"] = links
     return hashes
 
 
-def _run_folder(cfg: Config, out: str | Path | None) -> Path:
+def run_inputs(cfg: Config) -> Inputs:
+    """Everything a run reads, for the output guards (:mod:`textmine.io.guard`)."""
+    specs = [cfg.input.transcripts] if isinstance(cfg.input.transcripts, str) else list(
+        cfg.input.transcripts)
+    files = expand_paths(specs, cfg.base_dir, follow_symlinks=cfg.input.follow_symlinks)
+    patterns = [str(cfg.resolve(spec)) for spec in specs if glob.has_magic(spec)]
+    folders = list(dict.fromkeys([*(f.parent for f in files),
+                                  *(glob_root(Path(p)) for p in patterns)]))
+    paths = list(files)
+    for value in (cfg.input.metadata, cfg.codes.path, cfg.codes.codebook, cfg.protect.roster):
+        if value:
+            paths.append(Path(value))
+    if cfg.source is not None:
+        paths.append(cfg.source)
+    if cfg.embed.model not in BUILTIN_MODELS:
+        paths.append(Path(cfg.embed.model))
+    return Inputs(paths=paths, folders=folders, patterns=patterns)
+
+
+def check_outputs(cfg: Config, out: str | Path | None) -> Path:
+    """The run folder, once it and the pseudonym map have passed every output guard.
+
+    Checked before any work is done (and by ``textmine validate``): the run folder may
+    replace only a run folder textmine made, never an input or a folder inputs are read from;
+    the map never overwrites an input or lands where transcripts are read. Both must be
+    writable.
+    """
     folder = Path(out) if out else (Path(cfg.out) if cfg.out else
                                     Path.cwd() / "outputs" / cfg.run_name)
-    folder = folder.expanduser().resolve()
+    folder = Path(os.path.abspath(folder.expanduser()))
     if folder.exists() and not folder.is_dir():
         raise ConfigError("the run folder is a file", path=folder, key="out",
                           hint="choose another folder with --out or remove the file")
+    inputs = run_inputs(cfg)
+    check_output_folder(folder, inputs, marker=RUN_MARKER, key="out", source=cfg.source)
     if cfg.protect.map_file:
-        map_file = Path(cfg.protect.map_file).resolve()
-        if map_file.is_dir():
-            raise ConfigError("protect.map_file is a folder", path=cfg.source,
-                              key="protect.map_file", hint="name a .csv file in it")
-        if map_file == folder or folder in map_file.parents:
-            raise ConfigError(
-                "protect.map_file is inside the run folder, which is meant to be shared",
-                path=cfg.source, key="protect.map_file",
-                hint="write the pseudonym map beside the raw transcripts instead")
-    return folder
+        check_map_file(Path(os.path.abspath(cfg.protect.map_file)), inputs,
+                       run_folder=folder, source=cfg.source)
+    return folder.resolve()
 
 
 def run(
@@ -151,12 +195,13 @@ def run(
     """
     cfg = config if isinstance(config, Config) else load_config(config, overrides=overrides)
     cfg = cfg.resolved()
-    folder = _run_folder(cfg, out) if write else None
+    folder = check_outputs(cfg, out) if write else None
     stages = Stages()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TextmineWarning)
-        corpus, reports = read_inputs(cfg, stages)
-        reports = protect_inputs(cfg, corpus, reports, stages)
+        with recording_reads() as reads:
+            corpus, reports = read_inputs(cfg, stages)
+            reports = protect_inputs(cfg, corpus, reports, stages)
         with stages("segment") as record:
             pp.segment(corpus, **cfg.segment.model_dump())
             record.update({k: v for k, v in corpus.uns["segment"].items() if k.startswith("n_")})
@@ -173,17 +218,17 @@ def run(
         "created_utc": now_utc(),
         "config_file": protection.protect_text(str(cfg.source)) if cfg.source else None,
         "config": protection.scrub(cfg.to_dict()),
-        "inputs": protection.scrub(input_hashes(cfg, corpus)),
+        "inputs": _scrub_inputs(protection, input_hashes(cfg, reads)),
         "packages": package_versions(),
         "seeds": {"seed": cfg.seed},
         "models": _models(stages.stages),
-        "stages": protection.scrub(stages.stages),  # e.g. codes' unknown document ids
+        "stages": _scrub_keeping_digests(protection, stages.stages),  # e.g. unknown doc ids
         "warnings": messages,
         "corpus": {"documents": corpus.n_docs, "turns": len(corpus.turns),
                    "segments": len(corpus), "codes": len(corpus.codes)},
     }
     if write:
-        with staging_folder(folder) as tmp:
+        with staging_folder(folder, marker=RUN_MARKER) as tmp:
             write_run_folder(tmp, cfg, corpus, manifest, reports)
             check_folder(tmp, protection)
         log.info("run folder: %s", folder)
@@ -194,6 +239,28 @@ def run(
             for w in caught:
                 log.warning(str(w.message))
     return RunResult(corpus=corpus, folder=folder, manifest=manifest)
+
+
+def _scrub_inputs(protection, hashes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Paths pseudonymised (a file may be named after a person); digests kept as they are."""
+    return {kind: {protection.protect_text(path): protection.protect_text(value)
+                   if kind == "links" else value for path, value in entries.items()}
+            for kind, entries in hashes.items()}
+
+
+def _scrub_keeping_digests(protection, value: Any) -> Any:
+    """``protection.scrub``, except the values of ``*sha256`` keys.
+
+    A hex digest's digits can look like a phone number, and an altered digest identifies
+    nothing.
+    """
+    if isinstance(value, dict):
+        return {protection.scrub(k): v if isinstance(k, str) and k.endswith("sha256")
+                and isinstance(v, str) else _scrub_keeping_digests(protection, v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrub_keeping_digests(protection, v) for v in value)
+    return protection.scrub(value)
 
 
 def _models(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -230,18 +297,19 @@ def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
         (folder / "reports").mkdir(exist_ok=True)
         unplaced.to_csv(folder / "reports" / "codes_unplaced.csv", index=False)
     write_json(folder / "manifest.json", manifest)
+    write_marker(folder)  # last: it lists every file above
 
 
-def validate(config: str | Path | dict | Config, *,
+def validate(config: str | Path | dict | Config, *, out: str | Path | None = None,
              overrides: list[str] | None = None) -> tuple[Config, Corpus, list[str]]:
     """Check a config and its inputs: read, place codes, protect, verify the model's files.
 
-    Nothing heavy: no segmenting, no model loaded.
+    The run folder (``out``, else the config's) and the pseudonym map pass the same output
+    guards as in :func:`run`. Nothing heavy: no segmenting, no model loaded, nothing written.
     """
     cfg = config if isinstance(config, Config) else load_config(config, overrides=overrides)
     cfg = cfg.resolved()
-    expand_paths(cfg.input.transcripts, cfg.base_dir)
-    _run_folder(cfg, None)
+    check_outputs(cfg, out)
     # a missing model folder or damaged weights should stop here, not after reading everything
     if cfg.embed.enabled:
         if cfg.embed.model in BUILTIN_MODELS:

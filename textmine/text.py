@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+#: every character that ends a line, as ``str.splitlines`` has it: LF, VT, FF, CR, the
+#: file/group/record separators, NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR (``\r\n`` is one)
+LINE_BREAKS = "\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE = re.compile(f"[^{LINE_BREAKS}]*(?:\r\n|[{LINE_BREAKS}]|$)")
 
 
 def normalize_ws(text: str) -> str:
@@ -47,14 +52,16 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 def iter_lines(text: str) -> Iterator[tuple[int, int]]:
     r"""Yield ``(start, end)`` of every line, without its line ending.
 
-    ``\\r\\n``, ``\\r`` and ``\\n`` all end a line; they are kept in the text (so offsets
-    count them) but never inside a line's span.
+    A line ends at any of :data:`LINE_BREAKS` (``\\r\\n`` counts as one break), exactly where
+    ``str.splitlines`` splits: the long-line guard, the speaker parser and the caption reader
+    all see the same lines. Line breaks are kept in the text (so offsets count them) but never
+    inside a line's span.
     """
     for match in _LINE.finditer(text):
         if match.start() == len(text) and match.start() == match.end():
             return
         line = match.group()
-        stripped = line.rstrip("\r\n")
+        stripped = line.rstrip(LINE_BREAKS)
         yield match.start(), match.start() + len(stripped)
 
 
@@ -87,3 +94,16 @@ _WORD = re.compile(r"\w+")
 def count_words(text: str) -> int:
     """Number of word-character runs (the unit of ``segment.min_words``)."""
     return len(_WORD.findall(text))
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Ordinary English words (see bench/make_common_words.py), lower case.
+
+    Never a name in lower case: used by the identifier detector and by the speaker-label
+    parser, which reads a lower-case label such as ``zoë:`` as a speaker only if it is not
+    one of these (or recurs as a label).
+    """
+    text = resources.files("textmine").joinpath("data/common_words.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))

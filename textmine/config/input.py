@@ -35,6 +35,9 @@ class InputConfig(Section):
         "auto", description="speaker labels in plain text: Name: text | Name  00:00 | none"
     )
     encoding: str = Field("utf-8", description="text encoding of .txt/.csv files without BOM")
+    follow_symlinks: bool = Field(
+        False, description="read a transcript that is a symbolic link to a file outside the "
+        "folder it is found in (default: refused; links inside it are always read)")
     max_line_chars: int = Field(
         100_000, ge=1_000,
         description="a longer line is not a transcript (binary data, or an export without "
@@ -45,7 +48,8 @@ class InputConfig(Section):
     )
     dates: dict[str, str | list[str]] = Field(
         default_factory=dict,
-        description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'",
+        description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'; "
+        "no time-zone directives (%z, %Z)",
     )
     interviewer: list[str] = Field(
         default_factory=lambda: ["Interviewer", "I"],
@@ -94,11 +98,29 @@ class InputConfig(Section):
     @classmethod
     def _known_codec(cls, value: str) -> str:
         try:
-            codecs.lookup(value)
+            info = codecs.lookup(value)
         except LookupError:
             raise ValueError(
                 f"unknown text encoding {value!r}: use a Python codec name such as utf-8 "
                 "or cp1252") from None
+        # rot13, base64, zlib... are codecs, but they do not turn bytes into text
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{value!r} is not a text encoding: use a codec such as utf-8, "
+                             "cp1252 or latin-1")
+        return value
+
+    @field_validator("dates")
+    @classmethod
+    def _naive_dates(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        # offsets would make some dates time-zone aware and others not (or two offsets in
+        # one column), which cannot be compared; an interview is dated by its local date
+        for column, formats in value.items():
+            for fmt in [formats] if isinstance(formats, str) else formats:
+                if "%z" in fmt or "%Z" in fmt or "%:z" in fmt:
+                    raise ValueError(
+                        f"format {fmt!r} for {column!r} reads a time zone: dates are read as "
+                        "local dates; drop %z/%Z from the format (and the offset from the "
+                        "cells)")
         return value
 
     @field_validator("line_speakers", "skip_lines")

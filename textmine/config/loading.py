@@ -8,6 +8,7 @@ suggestion). The same models validate keyword arguments given in a notebook
 from __future__ import annotations
 
 import difflib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +73,12 @@ def _model_fields_at(loc: tuple) -> list[str]:
 
 
 def config_error(exc: ValidationError, *, source: Path | None, lines: dict,
-                 prefix: tuple[str, ...] = ()) -> ConfigError:
+                 prefix: tuple[str, ...] = (),
+                 overridden: frozenset[tuple[str, ...]] = frozenset()) -> ConfigError:
     """The first pydantic error as one clear line (``prefix``: the section validated).
 
-    A misspelt key is reported before the "missing" error it causes.
+    A misspelt key is reported before the "missing" error it causes. A key given by
+    ``--set`` (``overridden``) is reported as such, never against a line of the file.
     """
     errors = exc.errors()
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
@@ -89,24 +92,36 @@ def config_error(exc: ValidationError, *, source: Path | None, lines: dict,
         if loc[:n] in lines:
             line = lines[loc[:n]]
             break
+    given_by = next((".".join(o) for o in overridden if tuple(map(str, loc[:len(o)])) == o),
+                    None)
+    if given_by is not None:
+        source, line = None, None
+    if not loc:  # a rule across keys (model validator): its message names them
+        message = err["msg"].removeprefix("Value error, ")
+        return ConfigError(message, path=source, line=line,
+                           hint="fix one of the keys it names (docs/config.md)")
     if err["type"] == "extra_forbidden":
         fields = _model_fields_at(loc)
         close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
         hint = (f"did you mean {close[0]!r}?" if close else
                 f"this section's keys are {', '.join(fields)}" if fields else
                 "remove it (docs/config.md lists every key)")
-        return ConfigError(f"unknown key {key!r}", path=source, line=line, key=key, hint=hint)
+        what = f"--set {given_by}: " if given_by is not None else ""
+        return ConfigError(f"{what}unknown key {key!r}", path=source, line=line, key=key,
+                           hint=hint)
     if err["type"] == "missing":
         return ConfigError(f"required key {key!r} is missing", path=source, key=key,
                            hint="add it (configs/example.yaml shows a complete config)")
     given = err.get("input")
     shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
     message = err["msg"].removeprefix("Value error, ")
-    return ConfigError(f"{key}: {message}{shown}", path=source, line=line, key=key,
+    where = f"--set {key}" if given_by is not None else key
+    return ConfigError(f"{where}: {message}{shown}", path=source, line=line, key=key,
                        hint=f"fix the value of {key} (docs/config.md says what it accepts)")
 
 
-def _apply_set(data: dict, assignment: str) -> None:
+def _apply_set(data: dict, assignment: str) -> tuple[str, ...]:
+    """Apply one ``section.key=value``; return the key path it set."""
     if "=" not in assignment or not assignment.split("=", 1)[0].strip():
         raise ConfigError(
             f"--set {assignment!r}: expected section.key=value", key=assignment,
@@ -117,6 +132,10 @@ def _apply_set(data: dict, assignment: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
+    except ValueError:  # an integer over Python's 4,300-digit limit
+        raise ConfigError(f"--set {dotted.strip()}: the number has more than "
+                          f"{sys.get_int_max_str_digits():,} digits", key=dotted.strip(),
+                          hint="give a number of a sensible size") from None
     parts = dotted.strip().split(".")
     target = data
     for part in parts[:-1]:
@@ -125,6 +144,7 @@ def _apply_set(data: dict, assignment: str) -> None:
             raise ConfigError(f"--set {dotted}: {part!r} is not a section", key=dotted)
         target = nxt
     target[parts[-1]] = value
+    return tuple(parts)
 
 
 def load_config(
@@ -172,6 +192,12 @@ def load_config(
         try:
             node = yaml.compose(text)
             data = yaml.safe_load(text)
+        except ValueError as exc:  # PyYAML's int() of a number over 4,300 digits
+            if isinstance(exc, yaml.YAMLError):
+                raise
+            raise ConfigError(
+                f"a number has more than {sys.get_int_max_str_digits():,} digits", path=path,
+                line=_long_number_line(node), hint="give a number of a sensible size") from None
         except RecursionError:
             raise ConfigError("config is nested too deeply", path=path,
                               hint="a config is a few sections of keys and lists") from None
@@ -191,14 +217,31 @@ def load_config(
                               hint="start from configs/example.yaml")
         lines = _key_lines(node, source=path)
     data = _deep_copy(data)
-    for assignment in overrides or []:
-        _apply_set(data, assignment)
+    overridden = frozenset(_apply_set(data, assignment) for assignment in overrides or [])
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise config_error(exc, source=path, lines=lines) from None
+        raise config_error(exc, source=path, lines=lines, overridden=overridden) from None
     config._source = path
     return config
+
+
+def _long_number_line(node: yaml.Node | None) -> int | None:
+    """Line of the first integer scalar too long for Python to convert."""
+    if node is None:
+        return None
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, yaml.ScalarNode):
+            if (item.tag.endswith(":int")
+                    and len(item.value) > sys.get_int_max_str_digits()):
+                return item.start_mark.line + 1
+        elif isinstance(item, yaml.MappingNode):
+            stack.extend(v for pair in reversed(item.value) for v in reversed(pair))
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(reversed(item.value))
+    return None
 
 
 def _deep_copy(data: Any) -> Any:

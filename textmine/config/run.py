@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from textmine.config.align import AlignConfig
 from textmine.config.base import Section, not_blank
@@ -19,13 +19,17 @@ from textmine.config.segment import SegmentConfig
 from textmine.config.topics import TopicsConfig
 from textmine.config.track import TrackConfig
 
+#: the largest seed numpy's and UMAP's random states accept
+MAX_SEED = 2**32 - 1
+
 
 class Config(Section):
     """A whole run."""
 
     run_name: str = Field("textmine", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
                           description="names the run folder: outputs/<run_name>")
-    seed: int = Field(0, description="seed of every random step")
+    seed: int = Field(0, ge=0, le=MAX_SEED,
+                      description="seed of every random step (0 to 2**32 - 1)")
     out: str | None = Field(None, description="run folder (default: outputs/<run_name>)")
     input: InputConfig
     protect: ProtectConfig = Field(default_factory=ProtectConfig)
@@ -41,6 +45,16 @@ class Config(Section):
     @classmethod
     def _out_named(cls, value: str | None) -> str | None:
         return not_blank(value)
+
+    @model_validator(mode="after")
+    def _seeds_fit(self) -> Config:
+        # the stability refits use seed + 1, seed + 2, ...: all must be valid seeds, checked
+        # here rather than after the embedding has been computed
+        last = self.seed + self.topics.stability_seeds
+        if last > MAX_SEED:
+            raise ValueError(f"seed + topics.stability_seeds is {last}, over {MAX_SEED} "
+                             "(2**32 - 1, the largest seed UMAP and HDBSCAN accept)")
+        return self
 
     # set by load_config: the file and folder it came from (not part of the YAML)
     _source: Path | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from textmine.config.base import Section
 
@@ -32,7 +32,7 @@ class TopicsConfig(Section):
         "eom", description="HDBSCAN: eom gives fewer, larger topics; leaf more, finer ones"
     )
     nr_topics: int | Literal["auto"] | None = Field(
-        None, description="reduce to this many topics (or 'auto'); none: as found"
+        None, description="reduce to this many topics, at least 2 (or 'auto'); none: as found"
     )
     outlier_threshold: float | None = Field(
         0.3, ge=-1, le=1,
@@ -42,7 +42,9 @@ class TopicsConfig(Section):
         "ctfidf", description="topic terms by c-TF-IDF, KeyBERT-inspired, or MMR (diverse)"
     )
     top_n_words: int = Field(10, ge=3, description="terms per topic")
-    ngram_range: tuple[int, int] = Field((1, 2), description="term lengths in words")
+    ngram_range: tuple[int, int] = Field(
+        (1, 2), description="term lengths in words: [shortest, longest], 1 <= shortest <= "
+        "longest <= 5")
     stop_words: list[str] = Field(
         default_factory=list, description="more words or phrases never used as terms"
     )
@@ -57,3 +59,23 @@ class TopicsConfig(Section):
     stability_seeds: int = Field(
         3, ge=0, description="refits with other seeds for the stability report (0: none)"
     )
+
+    @field_validator("nr_topics")
+    @classmethod
+    def _some_topics(cls, value: int | str | None) -> int | str | None:
+        # BERTopic ignores 0 (and 1 would merge everything): neither is what was asked
+        if isinstance(value, int) and value < 2:
+            raise ValueError("must be at least 2 (or 'auto', or null to keep the topics found)")
+        return value
+
+    @field_validator("ngram_range")
+    @classmethod
+    def _ordered_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 1 <= low <= high:
+            raise ValueError(f"[{low}, {high}] is not [shortest, longest] with 1 <= shortest "
+                             "<= longest, e.g. [1, 2]")
+        if high > 5:
+            raise ValueError(f"terms of up to {high} words would count every phrase of the "
+                             "corpus: use at most 5")
+        return value

@@ -53,6 +53,7 @@ def caption_turns(text: str, path: Path, kind: str) -> tuple[str, list[Turn], li
             )
         blocks = blocks[1:]
     cues: list[tuple[str | None, str, float]] = []
+    backwards: list[int] = []
     for first, lines in blocks:
         if kind == "vtt" and lines[0].split()[0] in ("NOTE", "STYLE", "REGION"):
             continue
@@ -65,7 +66,17 @@ def caption_turns(text: str, path: Path, kind: str) -> tuple[str, list[Turn], li
                 line=first,
                 hint="export the captions again, or fix that block",
             )
-        start = parse_timestamp(_TIMING.match(lines[timing_at]).group("start"))
+        timing = _TIMING.match(lines[timing_at])
+        try:
+            start = parse_timestamp(timing.group("start"))
+            end = parse_timestamp(timing.group("end"))
+        except ValueError:
+            raise TranscriptError(
+                f"caption timing is not a time (a field over 59) in this {kind.upper()} file",
+                path=path, line=first + timing_at,
+                hint="export the captions again, or fix that timing line") from None
+        if end < start:
+            backwards.append(first + timing_at)
         payload = " ".join(line.strip() for line in lines[timing_at + 1 :])
         speaker = None
         voice = _VOICE.search(payload)
@@ -84,6 +95,9 @@ def caption_turns(text: str, path: Path, kind: str) -> tuple[str, list[Turn], li
                               hint="export the captions again, or leave the file out of "
                               "input.transcripts")
     notes = []
+    if backwards:
+        notes.append(f"{len(backwards)} caption(s) end before they start (first on line "
+                     f"{backwards[0]})")
     if all(speaker is None for speaker, _, _ in cues):
         notes.append("no speaker labels found: read as one speaker")
     merged: list[tuple[str, str, float]] = []

@@ -3,9 +3,10 @@
 Spans: columns ``doc_id, start_char, end_char, code`` (offsets into the decoded text, see
 :mod:`textmine.text`). Quotes: ``doc_id, quote, code``; each quote is placed in its
 transcript by :class:`textmine.io.locate.QuoteLocator`, and those that cannot be placed are
-reported, never silently dropped. ``coder`` is optional. The codebook hierarchy becomes
-``code_path`` (levels joined by ``" > "``), from a codebook sheet or from codes that carry
-their path (``path_separator``).
+reported, never silently dropped: every row is placed, listed in ``unplaced`` (with its
+reason) or counted under an unknown document, or it stops the read with an error naming its
+line. ``coder`` is optional. The codebook hierarchy becomes ``code_path`` (levels joined by
+``" > "``), from a codebook sheet or from codes that carry their path (``path_separator``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class CodesReport:
     n_exact: int = 0
     n_fuzzy: int = 0
     n_ambiguous: int = 0
+    n_whitespace: int = 0
     unplaced: pd.DataFrame = field(default_factory=pd.DataFrame)
     unknown_documents: list[str] = field(default_factory=list)
     n_rows_unknown_documents: int = 0
@@ -50,6 +52,7 @@ class CodesReport:
             "path": self.path, "mode": self.mode, "n_rows": self.n_rows,
             "n_placed": self.n_placed, "n_exact": self.n_exact, "n_fuzzy": self.n_fuzzy,
             "n_ambiguous": self.n_ambiguous, "n_unplaced": len(self.unplaced),
+            "n_whitespace_spans": self.n_whitespace,
             "unknown_documents": self.unknown_documents,
             "n_rows_unknown_documents": self.n_rows_unknown_documents,
             "not_in_codebook": self.not_in_codebook,
@@ -71,10 +74,16 @@ def _read_codebook(cfg: CodesConfig, path: Path, encoding: str):
                             enumerate(cfg.codebook_columns)}, path, "codes", CodesError)
     paths: dict[str, str] = {}
     descriptions: dict[str, str] = {}
+    parents: dict[str, tuple[str, int]] = {}  # level name -> (its parent, line)
     for position, row in enumerate(frame.itertuples(index=False)):
         row = dict(zip(frame.columns, row, strict=True))
         levels = [str(row[c]).strip() for c in cfg.codebook_columns
                   if row[c] is not None and str(row[c]).strip() not in ("", "NA")]
+        line = row_line(frame, position)
+        chain = list(dict.fromkeys(levels))
+        for parent, child in zip(chain, chain[1:], strict=False):
+            parents.setdefault(child, (parent, line))
+            _no_cycle(child, parents, path)
         code = row[cfg.codebook_columns[-1]]
         if code is None:
             continue
@@ -91,6 +100,22 @@ def _read_codebook(cfg: CodesConfig, path: Path, encoding: str):
         if desc_col and desc_col in frame.columns and row[desc_col]:
             descriptions[code] = str(row[desc_col]).strip()
     return paths, descriptions
+
+
+def _no_cycle(start: str, parents: dict[str, tuple[str, int]], path: Path) -> None:
+    """A code may not be its own ancestor (A under B on one row, B under A on another)."""
+    seen, name = [start], start
+    while name in parents:
+        name, line = parents[name]
+        if name == start:
+            lines = sorted({parents[n][1] for n in seen})
+            raise CodesError(
+                f"the codebook hierarchy has a cycle: {' > '.join(reversed([*seen, start]))} "
+                f"(lines {', '.join(map(str, lines))})", path=path, line=lines[0],
+                hint="each code has one parent: fix the rows so no code is above itself")
+        if name in seen:
+            return  # a cycle above, not through start: reported from its own rows
+        seen.append(name)
 
 
 def load_codes(
@@ -166,7 +191,12 @@ def load_codes(
             continue
         names = ([c for c in (p.strip() for p in str(code).split(cfg.split_codes)) if c]
                  if cfg.split_codes else [str(code).strip()])
-        labelled = [_code_path(name, cfg, paths, report) for name in names]
+        if not names:
+            raise CodesError(f"the {cols.code!r} cell holds no code once split on "
+                             f"codes.split_codes ({cfg.split_codes!r})", path=path, line=line,
+                             hint="fill in the code, or delete the row")
+        labelled = [_code_path(name, cfg, paths, report, path=path, line=line)
+                    for name in names]
         coder = record.get(cols.coder) if cols.coder in frame.columns else None
         source = sources[doc_id]
         if has_spans:
@@ -181,6 +211,13 @@ def load_codes(
                     hint="offsets count characters of the decoded text, which "
                     "textmine.io.source_text shows",
                 )
+            if not source[start:end].strip():
+                # it overlaps no word: kept, it would code nothing; reported instead
+                report.n_whitespace += 1
+                unplaced.append({"line": line, "doc_id": doc_id, "code": ", ".join(names),
+                                 "best_score": None, "n_words": 0,
+                                 "reason": "span covers only whitespace"})
+                continue
             placement, score = "span", None
         else:
             quote = record[cols.quote] or ""
@@ -190,7 +227,9 @@ def load_codes(
             if found is None:
                 unplaced.append({"line": line, "doc_id": doc_id, "code": ", ".join(names),
                                  "best_score": locator.best_score(quote),
-                                 "n_words": len(normalize_ws(quote).split())})
+                                 "n_words": len(normalize_ws(quote).split()),
+                                 "reason": "quote not found" if normalize_ws(quote)
+                                 else "empty quote"})
                 continue
             used.add(found.start_char)
             start, end, placement, score = (found.start_char, found.end_char, found.method,
@@ -198,13 +237,13 @@ def load_codes(
             report.n_exact += found.method == "exact"
             report.n_fuzzy += found.method == "fuzzy"
             report.n_ambiguous += found.n_candidates > 1
+        report.n_placed += 1
         rows.extend({"doc_id": doc_id, "start_char": start, "end_char": end, "code": name,
                      "code_path": code_path, "coder": None if coder is None else str(coder),
                      "placement": placement, "match_score": score}
                     for name, code_path in labelled)
-    report.n_placed = report.n_rows - len(unplaced) - sum(unknown.values())
     report.unplaced = pd.DataFrame(unplaced, columns=["line", "doc_id", "code", "best_score",
-                                                       "n_words"])
+                                                       "n_words", "reason"])
     report.unknown_documents = sorted(unknown)
     report.n_rows_unknown_documents = sum(unknown.values())
     codes = pd.DataFrame(rows, columns=["doc_id", "start_char", "end_char", "code", "code_path",
@@ -215,10 +254,14 @@ def load_codes(
 
 
 def _code_path(name: str, cfg: CodesConfig, paths: dict[str, str] | None,
-               report: CodesReport) -> tuple[str, str]:
+               report: CodesReport, *, path: Path, line: int) -> tuple[str, str]:
     """``(code, code_path)`` of one code name."""
     if cfg.path_separator:
         parts = [p.strip() for p in name.split(cfg.path_separator) if p.strip()]
+        if not parts:
+            raise CodesError(f"the code cell holds only the path separator "
+                             f"(codes.path_separator {cfg.path_separator!r})", path=path,
+                             line=line, hint="fill in the code's path, or delete the row")
         return parts[-1], PATH_JOIN.join(parts)
     if paths is None:
         return name, name
@@ -270,10 +313,18 @@ def read_codes(corpus, path: str | Path, **options: Any) -> CodesReport:
     corpus.uns["codes"] = report.to_dict()
     if report.descriptions:
         corpus.uns["codebook"] = report.descriptions
-    if len(report.unplaced):
+    n_quotes = len(report.unplaced) - report.n_whitespace
+    if n_quotes:
         warnings.warn(
-            f"{path}: {len(report.unplaced)} of {report.n_rows} coded quotes could not be "
+            f"{path}: {n_quotes} of {report.n_rows} coded quotes could not be "
             f"placed (score < {options.get('min_match', 90)}); see the unplaced-quote report",
+            TextmineWarning, stacklevel=2)
+    if report.n_whitespace:
+        first = int(report.unplaced.loc[report.unplaced["reason"].str.startswith("span"),
+                                        "line"].iloc[0])
+        warnings.warn(
+            f"{path}: {report.n_whitespace} code span(s) cover only whitespace (first on line "
+            f"{first}); they code no text and were left out (see the unplaced report)",
             TextmineWarning, stacklevel=2)
     if report.not_in_codebook:
         warnings.warn(

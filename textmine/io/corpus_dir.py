@@ -31,6 +31,7 @@ import pandas as pd
 
 from textmine.corpus import FORMAT_VERSION, Corpus
 from textmine.errors import CorpusError
+from textmine.io.guard import CORPUS_MARKER, Inputs, check_output_folder, check_replaceable
 from textmine.io.results import read_result, write_result
 
 
@@ -76,15 +77,20 @@ def write_tables(corpus: Corpus, folder: Path, *,
 
 
 def write_corpus(corpus: Corpus, folder: Path) -> Path:
-    """Write ``corpus`` to ``folder`` atomically (an existing folder is replaced).
+    """Write ``corpus`` to ``folder`` atomically (an existing corpus folder is replaced).
 
-    A protected corpus is checked for identifiers before the folder is put in place
+    Only a corpus folder (one with ``corpus.json`` and nothing textmine did not write), an
+    empty folder or a new one may be the target; never the current, home or root folder,
+    nor a folder holding the corpus's transcripts (:mod:`textmine.io.guard`). A protected
+    corpus is checked for identifiers before the folder is put in place
     (:mod:`textmine.pp.verify`).
     """
     from textmine.pp.verify import check_folder
 
     folder = folder.resolve()
-    with staging_folder(folder) as tmp:
+    sources = [Path(s) for s in corpus.documents["source"] if s]
+    check_output_folder(folder, Inputs(paths=sources), marker=CORPUS_MARKER, key="path")
+    with staging_folder(folder, marker=CORPUS_MARKER) as tmp:
         write_tables(corpus, tmp)
         check_folder(tmp, corpus.protection)
     return folder
@@ -178,12 +184,19 @@ def clean_stale(target: Path) -> None:
 
 
 @contextmanager
-def staging_folder(target: Path):
-    """Yield a temporary folder beside ``target``; move it to ``target`` if the block succeeds."""
+def staging_folder(target: Path, *, marker: str | None = None):
+    """Yield a temporary folder beside ``target``; move it to ``target`` if the block succeeds.
+
+    ``marker`` (:data:`textmine.io.guard.RUN_MARKER` or ``CORPUS_MARKER``): ``target`` is
+    replaced only if it is absent, empty or a folder of that kind textmine made, checked
+    before the block and again just before the swap.
+    """
     target = target.resolve()
     if target.exists() and not target.is_dir():
         raise CorpusError("the output path is a file, not a folder", path=target,
                           hint="choose another output folder (--out) or remove the file")
+    if marker is not None:
+        check_replaceable(target, marker=marker)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-",
@@ -193,6 +206,8 @@ def staging_folder(target: Path):
     tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the outputs from the team
     try:
         yield tmp
+        if marker is not None:  # whatever happened to the target while the work was done
+            check_replaceable(target, marker=marker)
         replace_folder(tmp, target)
     finally:
         if tmp.exists():

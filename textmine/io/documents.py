@@ -14,6 +14,8 @@ import io
 from pathlib import Path
 
 from textmine.errors import TranscriptError
+from textmine.io.decode import read_bytes
+from textmine.io.zipguard import check_zip
 
 
 def _corrupt(path: Path, kind: str, exc: Exception) -> TranscriptError:
@@ -24,13 +26,23 @@ def _corrupt(path: Path, kind: str, exc: Exception) -> TranscriptError:
     )
 
 
-def docx_text(path: Path) -> str:
-    """Text of a .docx file, paragraphs joined by newlines (see module docstring)."""
+def _zip_bytes(path: Path, data: bytes | None, kind: str) -> bytes:
+    data = read_bytes(path) if data is None else data
+    check_zip(data, path, kind=kind, error=TranscriptError)
+    return data
+
+
+def docx_text(path: Path, data: bytes | None = None) -> str:
+    """Text of a .docx file, paragraphs joined by newlines (see module docstring).
+
+    ``data``: the file's bytes, if already read (the file is then not opened again).
+    """
+    data = _zip_bytes(path, data, ".docx")
     try:
         import docx
         from docx.table import Table
 
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
         parts: list[str] = []
 
         def walk(container) -> None:
@@ -54,8 +66,9 @@ def docx_text(path: Path) -> str:
     return "\n".join(parts)
 
 
-def odt_text(path: Path) -> str:
+def odt_text(path: Path, data: bytes | None = None) -> str:
     """Text of an .odt file, paragraphs and headings joined by newlines."""
+    data = _zip_bytes(path, data, ".odt")
     try:
         from odf import teletype
         from odf.namespaces import TEXTNS
@@ -65,7 +78,7 @@ def odt_text(path: Path) -> str:
         # on the console, so its output is swallowed
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(
                 io.StringIO()):
-            document = load(str(path))
+            document = load(io.BytesIO(data))
         parts: list[str] = []
         paragraph_tags = {(TEXTNS, "p"), (TEXTNS, "h")}
 

@@ -2,7 +2,10 @@
 
 A quote is first searched exactly, after whitespace normalisation of both sides; if it is
 not found, it is aligned with rapidfuzz's ``partial_ratio_alignment`` and placed when the
-score reaches ``min_score`` (0-100). Offsets map back to the original source text.
+score reaches ``min_score`` (0-100). The score is the similarity of the *whole quote* with
+the text it is placed on (``fuzz.ratio``), so a placement covers most of the quote: a quote
+far longer than a short document that it contains is not placed over that document (its
+partial ratio would be 100). Offsets map back to the original source text.
 """
 
 from __future__ import annotations
@@ -53,17 +56,27 @@ class QuoteLocator:
             free = [s for s in spans if not taken or s[0] not in taken]
             start, end = (free or spans)[0]
             return Placement(start, end, "exact", 100.0, len(hits))
-        alignment = fuzz.partial_ratio_alignment(q, self.norm, score_cutoff=min_score)
-        if alignment is None or alignment.dest_end <= alignment.dest_start:
+        alignment, score = self._align(q, min_score)
+        if alignment is None or score < min_score:
             return None
         start, end = self._to_source(alignment.dest_start, alignment.dest_end)
         if end <= start:
             return None
-        return Placement(start, end, "fuzzy", round(float(alignment.score), 2), 0)
+        return Placement(start, end, "fuzzy", round(score, 2), 0)
+
+    def _align(self, q: str, cutoff: float = 0.0):
+        """The best window for ``q`` and the score of the whole quote against it."""
+        alignment = fuzz.partial_ratio_alignment(q, self.norm, score_cutoff=cutoff)
+        if alignment is None or alignment.dest_end <= alignment.dest_start:
+            return None, 0.0
+        # partial_ratio scores the shorter string inside the longer: when the quote is the
+        # longer one, 100 only says the document is inside the quote
+        window = self.norm[alignment.dest_start:alignment.dest_end]
+        return alignment, float(fuzz.ratio(q, window))
 
     def best_score(self, quote: str) -> float:
-        """The best fuzzy score anywhere in the text (for the unplaced-quote report)."""
+        """The best score anywhere in the text (for the unplaced-quote report)."""
         q = normalize_ws(quote)
         if not q:
             return 0.0
-        return round(float(fuzz.partial_ratio(q, self.norm)), 2)
+        return round(self._align(q)[1], 2)

@@ -45,7 +45,7 @@ from textmine.io.render import render_turns
 from textmine.io.roles import RoleRules
 from textmine.io.speakers import Turn, parse_timestamp, parse_turns
 from textmine.io.tables import read_table, require_columns, row_line
-from textmine.text import normalize_ws
+from textmine.text import iter_lines, normalize_ws
 
 EMPTY_HINT = "export the transcript again, or leave the file out of input.transcripts"
 FORMAT_BY_SUFFIX = {
@@ -81,8 +81,10 @@ def _format_of(path: Path, requested: str) -> str:
     return fmt
 
 
-def _table_transcripts(path: Path, cfg: InputConfig, sha: str) -> list[Transcript]:
-    frame = read_table(path, encoding=cfg.encoding, error=TranscriptError, sheet=cfg.sheet)
+def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
+                       data: bytes) -> list[Transcript]:
+    frame = read_table(path, encoding=cfg.encoding, error=TranscriptError, sheet=cfg.sheet,
+                       data=data)
     cols = cfg.columns
     needed = {"speaker": cols.speaker, "text": cols.text}
     needed.update({k: v for k, v in (("doc_id", cols.doc_id), ("time", cols.time)) if v})
@@ -103,12 +105,14 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str) -> list[Transcrip
                 time = parse_timestamp(str(record[cols.time]).strip())
             except ValueError:
                 raise TranscriptError(
-                    f"time {describe_value(record[cols.time])} is not seconds or h:mm:ss",
+                    f"time {describe_value(record[cols.time])} is not seconds or h:mm:ss "
+                    "(a time is never negative, NaN or infinite, and no field is over 59)",
                     path=path, line=line,
                     hint="fix the cell, or point input.columns.time at the right column",
                 ) from None
-        doc_id = str(record[cols.doc_id]).strip() if cols.doc_id else path.stem
-        if not doc_id or doc_id == "None":
+        doc_id = (None if record[cols.doc_id] is None else str(record[cols.doc_id]).strip()
+                  ) if cols.doc_id else path.stem
+        if not doc_id:  # a transcript may well be called "None": only an empty cell is empty
             raise TranscriptError(f"empty {cols.doc_id!r} cell", path=path, line=line,
                                   hint="every row needs the id of its transcript")
         by_doc.setdefault(doc_id, []).append((" ".join(str(speaker).split()), str(text), time))
@@ -120,6 +124,17 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str) -> list[Transcrip
         raise TranscriptError("empty transcript: no row has text", path=path,
                               hint=EMPTY_HINT)
     return out
+
+
+def _time_notes(transcript: Transcript) -> list[str]:
+    """Turn start times that go backwards: out of order, or the clock of another recording."""
+    times = [(n, t.start_time) for n, t in enumerate(transcript.turns)
+             if t.start_time is not None]
+    back = [n for (_, a), (n, b) in zip(times, times[1:], strict=False) if b < a]
+    if not back:
+        return []
+    return [f"turn start times go backwards {len(back)} time(s) (first at turn {back[0] + 1}): "
+            "start_time is kept as written; check the order of the turns"]
 
 
 def read_file(path: str | Path, **options: Any) -> list[Transcript]:
@@ -136,6 +151,13 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
     -------
     list of Transcript
     """
+    transcripts = _read_file(path, **options)
+    for transcript in transcripts:
+        transcript.notes.extend(_time_notes(transcript))
+    return transcripts
+
+
+def _read_file(path: str | Path, **options: Any) -> list[Transcript]:
     path = Path(path)
     cfg = options.pop("_cfg", None) or validate_section(
         InputConfig, {"transcripts": str(path), **options}, section="input")
@@ -146,11 +168,11 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
         raise TranscriptError("empty transcript: the file has no text", path=path,
                               hint=EMPTY_HINT)
     if fmt == "table":
-        return _table_transcripts(path, cfg, sha)
+        return _table_transcripts(path, cfg, sha, data)
     if fmt == "docx":
-        text = docx_text(path)
+        text = docx_text(path, data)
     elif fmt == "odt":
-        text = odt_text(path)
+        text = odt_text(path, data)
     else:
         text = decode(data, path, encoding=cfg.encoding)
     if not text.strip():
@@ -172,17 +194,39 @@ def read_file(path: str | Path, **options: Any) -> list[Transcript]:
 
 
 def _check_line_lengths(text: str, path: Path, limit: int) -> None:
-    """A line longer than ``limit`` is binary data or an export that lost its line breaks."""
+    """A line longer than ``limit`` is binary data or an export that lost its line breaks.
+
+    Lines are the parser's lines (:func:`textmine.text.iter_lines`: every Unicode line break),
+    so no separator the guard accepts can leave the parser one enormous line.
+    """
     if len(text) <= limit:
         return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if len(line) > limit:
+    for number, (start, end) in enumerate(iter_lines(text), start=1):
+        if end - start > limit:
             raise TranscriptError(
-                f"line {number} has {len(line):,} characters (input.max_line_chars is "
+                f"line {number} has {end - start:,} characters (input.max_line_chars is "
                 f"{limit:,}): not a transcript with line breaks, or not text at all",
                 path=path, line=number, key="input.max_line_chars",
                 hint="export the transcript again with one paragraph per turn, or raise "
                 "input.max_line_chars")
+
+
+def _date_notes(meta: pd.DataFrame, dates: dict, path: Path) -> list[str]:
+    """Dates after today: a typo, or a two-digit year that pivoted (``%y``: 68 -> 2068)."""
+    today = pd.Timestamp.now().normalize()
+    notes = []
+    for column, formats in dates.items():
+        if column not in meta.columns:
+            continue
+        future = int((pd.to_datetime(meta[column], errors="coerce") > today).sum())
+        if not future:
+            continue
+        formats = [formats] if isinstance(formats, str) else formats
+        why = (" (a two-digit year, %y, reads 00-68 as 2000-2068: use %Y with four-digit "
+               "years)" if any("%y" in f for f in formats) else "")
+        notes.append(f"{path.name}: {future} date(s) in column {column!r} are after today"
+                     f"{why}")
+    return notes
 
 
 def source_text(path: str | Path, **options: Any) -> str:
@@ -193,8 +237,34 @@ def source_text(path: str | Path, **options: Any) -> str:
     return read_file(path, **options)[0].text
 
 
-def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
-    """Files named by a glob or a list of globs/paths, relative to ``base_dir``, sorted."""
+def glob_root(pattern: Path) -> Path:
+    """The folder a glob reads from: its path up to the first wildcard."""
+    parts = pattern.parts
+    literal = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:literal]) if literal < len(parts) else pattern.parent
+
+
+def _check_link(path: Path, folder: Path, follow: bool) -> None:
+    """A transcript that is a link is read only if it points inside ``folder`` (or if allowed)."""
+    if follow:
+        return
+    target, root = path.resolve(), folder.resolve()
+    if target != root and root not in target.parents:
+        raise InputError(
+            f"is a symbolic link to {target}, outside the folder it is found in ({root})",
+            path=path, key="input.follow_symlinks",
+            hint="copy the file into that folder, or set input.follow_symlinks: true to read "
+            "links wherever they point")
+
+
+def expand_paths(spec: str | Sequence[str], base_dir: Path, *,
+                 follow_symlinks: bool = False) -> list[Path]:
+    """Files named by a glob or a list of globs/paths, relative to ``base_dir``, sorted.
+
+    A file that is a symbolic link to somewhere outside the folder it is found in (the glob's
+    folder, or a listed file's own folder) is refused unless ``follow_symlinks``: a link in a
+    data folder must not bring in a file from elsewhere unnoticed.
+    """
     specs = [spec] if isinstance(spec, str) else list(spec)
     files: list[Path] = []
     for item in specs:
@@ -203,6 +273,8 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
         if glob.has_magic(str(pattern)):
             matched = sorted(Path(p) for p in glob.glob(str(pattern), recursive=True)
                              if Path(p).is_file())
+            for path in matched:
+                _check_link(path, glob_root(pattern), follow_symlinks)
             if not matched:
                 raise InputError(f"input.transcripts: no files match {item!r} (looked in "
                                  f"{pattern.parent})", key="input.transcripts",
@@ -219,6 +291,7 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path) -> list[Path]:
                 raise InputError("is a folder, not a transcript file", path=pattern,
                                  key="input.transcripts",
                                  hint="use a glob such as folder/*.docx")
+            _check_link(pattern, pattern.parent, follow_symlinks)
             files.append(pattern)
     return list(dict.fromkeys(files))
 
@@ -256,7 +329,7 @@ def read_transcripts(
     cfg = validate_section(InputConfig, {"transcripts": transcripts, **options},
                            section="input")
     base = Path(base_dir) if base_dir is not None else Path.cwd()
-    files = expand_paths(cfg.transcripts, base)
+    files = expand_paths(cfg.transcripts, base, follow_symlinks=cfg.follow_symlinks)
     notes: list[str] = []
     read: dict[str, Transcript] = {}
     for file in files:
@@ -315,6 +388,7 @@ def read_transcripts(
         if extra:
             notes.append(f"{meta_path.name}: {len(extra)} row(s) match no transcript, e.g. "
                          f"{extra[0]!r}")
+        notes.extend(_date_notes(meta, cfg.dates, meta_path))
         reserved = set(documents.columns) | set(SEGMENT_COLUMNS)
         clash = [c for c in meta.columns if c != "doc_id" and c in reserved]
         if clash:

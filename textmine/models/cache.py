@@ -1,8 +1,22 @@
-"""The on-disk embedding cache: a re-run embeds only texts it has not seen.
+"""textmine's on-disk caches, under one policy: a re-run recomputes only what it has not seen.
 
-Where it lives (first that applies): the ``embed.cache_dir`` config key (or ``cache_dir=``
-in a notebook), the ``TEXTMINE_CACHE_DIR`` environment variable, the user's cache folder
-(``platformdirs.user_cache_dir("textmine")``, e.g. ``~/.cache/textmine`` on Linux).
+One policy for every cache (the embeddings here, the UMAP reductions through
+:class:`ArrayCache`, the distilled static model in ``models/``):
+
+* **Where** (first that applies): the ``embed.cache_dir`` config key (or ``cache_dir=`` in a
+  notebook), the ``TEXTMINE_CACHE_DIR`` environment variable, the user's cache folder
+  (``platformdirs.user_cache_dir("textmine")``, e.g. ``~/.cache/textmine`` on Linux):
+  :func:`cache_location`.
+* **Off**: ``embed.cache: false`` neither reads nor writes the embedding or UMAP caches.
+* **Private**: every cache folder is created readable by the user only (mode 700,
+  :func:`private_folder`): the entries are derived from confidential transcripts.
+* **Never fatal**: a cache folder that cannot be created or written is reported with a
+  warning and the work is done without it (:func:`open_embedding_cache`,
+  :func:`open_array_cache`).
+* **Verified**: every entry carries a checksum of its key and bytes, checked on every read;
+  an entry that fails is never used: it is recomputed and overwritten, with a warning.
+
+The embedding cache:
 
 What it holds: one SQLite file, ``embeddings-v1.sqlite3``, with one row per
 ``(model key, sha256 of the exact text)``: the float32 vector and a checksum. No text is
@@ -24,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -36,6 +51,7 @@ from filelock import FileLock, Timeout
 from textmine.errors import TextmineWarning
 
 CACHE_ENV = "TEXTMINE_CACHE_DIR"
+ARRAY_FORMAT = 1
 DB_NAME = "embeddings-v1.sqlite3"
 SCHEMA_VERSION = "1"
 # SQLite's limit on bound parameters is 32766 in current builds, 999 in old ones
@@ -66,6 +82,136 @@ def cache_location(configured: str | Path | None = None) -> tuple[Path, str]:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("textmine", appauthor=False)), "user cache folder"
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) readable by the user only; ``OSError`` if it cannot.
+
+    An existing folder is not made more private than it is: that is its owner's choice.
+    """
+    folder = Path(folder)
+    for parent in reversed([folder, *folder.parents]):
+        if not parent.exists():
+            parent.mkdir(mode=0o700)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"{folder} is not writable")
+    return folder
+
+
+def _unusable(what: str, folder: Path, exc: BaseException, stacklevel: int = 3) -> None:
+    warnings.warn(f"{folder}: the {what} cannot be used ({exc}); working without it (set "
+                  "embed.cache_dir or TEXTMINE_CACHE_DIR to a writable folder)",
+                  TextmineWarning, stacklevel=stacklevel)
+
+
+def open_embedding_cache(root: Path) -> EmbeddingCache | None:
+    """The embedding cache under ``root``, or ``None`` (with a warning) if it cannot be used."""
+    try:
+        return EmbeddingCache(root)
+    except (OSError, sqlite3.Error) as exc:
+        _unusable("embedding cache", root, exc, stacklevel=4)
+        return None
+
+
+def open_array_cache(name: str, *, enabled: bool = True,
+                     configured: str | Path | None = None) -> ArrayCache | None:
+    """The array cache ``<cache>/<name>/``, or ``None`` when caching is off or impossible.
+
+    Parameters
+    ----------
+    name
+        Sub-folder, one per kind of array (``"umap"``).
+    enabled
+        ``embed.cache``: ``False`` gives ``None`` (nothing is read or written).
+    configured
+        ``embed.cache_dir`` (see :func:`cache_location`).
+    """
+    if not enabled:
+        return None
+    root, _ = cache_location(configured)
+    try:
+        return ArrayCache(root / name)
+    except OSError as exc:
+        _unusable(f"{name} cache", root / name, exc, stacklevel=4)
+        return None
+
+
+def _array_checksum(key: str, array: np.ndarray) -> bytes:
+    # covers the key, dtype and shape too: an entry copied over another's name fails
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (key.encode(), array.dtype.str.encode(), repr(array.shape).encode(),
+                 np.ascontiguousarray(array).tobytes()):
+        digest.update(part)
+    return digest.digest()
+
+
+class ArrayCache:
+    """Arrays by key, one ``<key>.npz`` each (the array and its checksum) in one folder.
+
+    Entries are written atomically (a temporary file moved into place) and verified on every
+    read: an unreadable entry, or one whose checksum, key or shape does not match, is never
+    returned; it counts in ``corrupt`` and is reported with a warning, and the caller's
+    recomputed array overwrites it.
+
+    Parameters
+    ----------
+    folder
+        The cache folder (created private to the user).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = private_folder(Path(folder))
+        self.corrupt = 0
+        self._write_failed = False
+
+    def path(self, key: str) -> Path:
+        """The file of an entry."""
+        if not key or not all(c.isalnum() or c in "-_" for c in key):
+            raise ValueError(f"cache key {key!r} must be letters, digits, - and _")
+        return self.folder / f"{key}.npz"
+
+    def get(self, key: str, *, shape: tuple[int, ...] | None = None) -> np.ndarray | None:
+        """The verified array stored under ``key`` (of ``shape`` if given), else ``None``."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                array, checksum = stored["array"], stored["checksum"].tobytes()
+                version = int(stored["format"])
+            valid = (version == ARRAY_FORMAT and checksum == _array_checksum(key, array)
+                     and (shape is None or array.shape == tuple(shape)))
+        except Exception:  # noqa: BLE001 - whatever is wrong with the file, it is recomputed
+            valid = False
+        if not valid:
+            self.corrupt += 1
+            warnings.warn(f"{path}: a cached entry failed its check (damaged or replaced); it "
+                          "is recomputed and overwritten", TextmineWarning, stacklevel=3)
+            return None
+        return array
+
+    def put(self, key: str, array: np.ndarray) -> bool:
+        """Store ``array`` under ``key``; ``False`` (with one warning) if it cannot be written."""
+        path = self.path(key)
+        array = np.ascontiguousarray(array)
+        tmp = None
+        try:
+            handle, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                np.savez(out, array=array,
+                         checksum=np.frombuffer(_array_checksum(key, array), dtype=np.uint8),
+                         format=np.array(ARRAY_FORMAT))
+            os.replace(tmp, path)
+            return True
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if not self._write_failed:
+                self._write_failed = True
+                _unusable("cache", self.folder, exc)
+            return False
 
 
 def text_key(text: str) -> bytes:
@@ -102,7 +248,7 @@ class EmbeddingCache:
         self.path = self.folder / DB_NAME
         self.corrupt_rows = 0
         # private to the user: the vectors are derived from confidential transcripts
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.folder)
         self._lock = FileLock(str(self.path) + ".lock", timeout=_LOCK_TIMEOUT_S)
         self._ensure_schema()
 

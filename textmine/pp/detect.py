@@ -21,13 +21,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import phonenumbers
 from stdnum.gb import nhs
 
 from textmine.pp.roster import RosterEntry
+from textmine.text import common_words
 
 # ---------------------------------------------------------------------------- patterns
 
@@ -137,14 +136,6 @@ ORG_SUFFIXES = frozenset([
     "institute", "college", "school", "society", "association", "system", "systems",
     "integrated", "primary", "secondary", "mental", "ambulance", "&", "and", "of", "the",
 ])
-
-
-@lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """Ordinary English words (see bench/make_common_words.py): never a name in lower case."""
-    text = resources.files("textmine").joinpath("data/common_words.txt").read_text("utf-8")
-    return frozenset(line.strip() for line in text.splitlines()
-                     if line.strip() and not line.startswith("#"))
 
 
 def fold(text: str) -> str:

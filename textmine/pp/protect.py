@@ -28,6 +28,7 @@ import pandas as pd
 from textmine.config import ProtectConfig, validate_section
 from textmine.corpus import SEGMENT_COLUMNS
 from textmine.errors import CorpusError, ProtectError, TextmineWarning
+from textmine.io.guard import Inputs, check_map_file
 from textmine.pp.detect import Detector, Found
 from textmine.pp.roster import RosterEntry, read_roster
 
@@ -278,10 +279,13 @@ def write_pseudonym_map(corpus, path: str | Path) -> Path:
     if protection is None:
         raise CorpusError("this corpus is not protected: there is no pseudonym map",
                           hint="run textmine.pp.protect first")
-    path = Path(path).expanduser().resolve()
+    path = Path(path).expanduser().absolute()
     if path.is_dir():
         raise ProtectError("protect.map_file is a folder", path=path, key="protect.map_file",
                            hint="name a .csv file")
+    # never over a transcript of this corpus, nor over any file that is not an earlier map
+    check_map_file(path, Inputs(), sources=[Path(s) for s in corpus.documents["source"] if s])
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 import sys
 import time
 import warnings
@@ -26,7 +25,12 @@ import numpy as np
 
 from textmine.config import EmbedConfig, validate_section
 from textmine.errors import CorpusError, ModelError, TextmineWarning
-from textmine.models.cache import EmbeddingCache, cache_location, text_key
+from textmine.models.cache import (
+    EmbeddingCache,
+    cache_location,
+    open_embedding_cache,
+    text_key,
+)
 from textmine.models.embedder import SentenceEmbedder, encoder_id, resolve_model
 from textmine.models.offline import enforce_offline
 from textmine.models.sources import BUILTIN_MODELS
@@ -271,13 +275,18 @@ def encoder_for(corpus, key: str) -> Callable[[list[str]], np.ndarray]:
 
 
 def _open_cache(root: Path) -> EmbeddingCache | None:
-    try:
-        return EmbeddingCache(root)
-    except (OSError, sqlite3.Error) as exc:
-        warnings.warn(f"{root}: the embedding cache cannot be used ({exc}); embedding without "
-                      "it (set embed.cache_dir or TEXTMINE_CACHE_DIR to a writable folder)",
-                      TextmineWarning, stacklevel=3)
-        return None
+    return open_embedding_cache(root)
+
+
+def cache_settings(corpus, key: str) -> tuple[bool, str | None]:
+    """``(embed.cache, embed.cache_dir)`` the embeddings ``key`` were made with.
+
+    Later steps that cache what they compute from these embeddings (the UMAP reduction)
+    follow the same setting: ``cache: false`` keeps them all off the disk. Embeddings not
+    made by :func:`embed` get the defaults (on, in the default folder).
+    """
+    params = corpus.uns.get("embeddings", {}).get(key, {}).get("params", {})
+    return bool(params.get("cache", True)), params.get("cache_dir")
 
 
 def _encode(embedder: SentenceEmbedder, texts: list[str], shas: list[bytes],

@@ -1,19 +1,15 @@
 """``tl.topics``: topics of the corpus's segments, with quotes, quality and stability.
 
 The UMAP reduction depends only on the embeddings and the UMAP parameters, so it is cached on
-disk by their content: changing HDBSCAN or term parameters re-runs in seconds, with no new
-UMAP and no new embedding.
+disk by their content (:mod:`textmine.models.reduction`, under the embedding cache's policy:
+the same folder, ``embed.cache: false`` honoured, entries verified): changing HDBSCAN or term
+parameters re-runs in seconds, with no new UMAP and no new embedding.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,8 +18,10 @@ import pandas as pd
 from textmine.config import TopicsConfig, validate_section
 from textmine.corpus import Result
 from textmine.errors import CorpusError
+from textmine.models.reduction import reduced_embeddings
 from textmine.models.terms import PhraseRemover, split_terms
-from textmine.models.topic_model import TopicModel, params_of, umap_reduce
+from textmine.models.topic_model import TopicModel, params_of
+from textmine.tl.embed import cache_settings
 from textmine.tl.quality import agreement, diversity, dominant_code, npmi, topic_words
 from textmine.tl.stability import stability_report
 
@@ -42,54 +40,6 @@ def _embeddings(corpus, key: str | None) -> tuple[str, np.ndarray]:
         raise CorpusError(f"no embeddings {key!r}; there are {sorted(corpus.embeddings)}",
                           key="topics.embedding")
     return key, corpus.embeddings[key]
-
-
-def cache_root() -> Path:
-    """Where textmine keeps computed artefacts (``TEXTMINE_CACHE_DIR`` overrides)."""
-    env = os.environ.get("TEXTMINE_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("textmine"))
-
-
-def reduced_embeddings(embeddings: np.ndarray, *, n_neighbors: int, n_components: int,
-                       min_dist: float, seed: int,
-                       cache_dir: Path | None = None) -> tuple[np.ndarray, bool]:
-    """UMAP output for ``embeddings``, from the on-disk cache when it was computed before.
-
-    Returns the reduction and whether it came from the cache. The key is the sha256 of the
-    embeddings' bytes and the UMAP parameters; files are written atomically.
-    """
-    params = {"n_neighbors": n_neighbors, "n_components": n_components, "min_dist": min_dist,
-              "metric": "cosine", "seed": seed, "umap": _version("umap-learn")}
-    digest = hashlib.sha256(np.ascontiguousarray(embeddings, dtype=np.float32).tobytes())
-    digest.update(json.dumps(params, sort_keys=True).encode())
-    folder = (cache_dir or cache_root()) / "umap"
-    path = folder / f"{digest.hexdigest()}.npy"
-    if path.is_file():
-        try:
-            reduced = np.load(path, allow_pickle=False)
-            if reduced.shape == (len(embeddings), n_components):
-                return reduced, True
-        except (OSError, ValueError):
-            pass  # unreadable: recompute and overwrite
-        log.warning("UMAP cache entry %s is unreadable; recomputing it", path.name)
-    reduced = umap_reduce(embeddings, n_neighbors=n_neighbors, n_components=n_components,
-                          min_dist=min_dist, seed=seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(handle, "wb") as out:
-        np.save(out, reduced, allow_pickle=False)
-    os.replace(tmp, path)
-    return reduced, False
-
-
-def _version(name: str) -> str:
-    from importlib.metadata import version
-
-    return version(name)
 
 
 def corpus_tokens(texts: list[str], cfg: TopicsConfig) -> list[list[str]]:
@@ -214,10 +164,12 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         encode = encoder_for(corpus, emb_key)
     umap_params = {"n_neighbors": cfg.n_neighbors, "n_components": cfg.n_components,
                    "min_dist": cfg.min_dist}
+    cache, cache_dir = cache_settings(corpus, emb_key)
 
     def fit(s: int) -> TopicModel:
         start = time.perf_counter()
-        reduced, hit = reduced_embeddings(X, seed=s, **umap_params)
+        reduced, hit = reduced_embeddings(X, seed=s, cache=cache, cache_dir=cache_dir,
+                                          **umap_params)
         stats.setdefault("umap_seconds", 0.0)
         stats["umap_seconds"] += time.perf_counter() - start
         stats["umap_cache_hits"] = stats.get("umap_cache_hits", 0) + int(hit)
