@@ -209,13 +209,14 @@ def documents(corpus, cfg: TrackConfig) -> Documents:
     """
     meta = corpus.metadata_columns
     derived = _derived(cfg)
-    clash = [c for c in derived if c in meta]
+    # a metadata column named like a calendar bin is accepted if it says the same thing
+    clash = [c for c in derived if c in meta and c == "period"]
     if clash:
         raise ConfigError(f"track makes the column {clash[0]!r} from track.date, but the "
                           f"metadata already has one", key="track.periods" if clash[0] ==
                           "period" else "track.freq",
                           hint=f"rename the metadata column {clash[0]!r}")
-    known = meta + derived
+    known = meta + [c for c in derived if c not in meta]
     for column in [*_columns_needed(cfg), *([cfg.date] if cfg.date else [])]:
         if column not in known:
             key = _key_of(cfg, column)
@@ -234,7 +235,7 @@ def documents(corpus, cfg: TrackConfig) -> Documents:
     excluded: dict[str, list[str]] = {}
     missing: dict[str, int] = {}
     for column in dict.fromkeys([c for c in _columns_needed(cfg) if c in meta]):
-        if column == cfg.date:
+        if column == cfg.date or column in derived:
             continue
         values = docs[column]
         text = values.map(lambda v: None if v is None or pd.isna(v) else str(v))
@@ -251,10 +252,28 @@ def documents(corpus, cfg: TrackConfig) -> Documents:
             frame["period"], periods = _periods(cfg, dates, frame, excluded)
         if cfg.freq:
             frame[cfg.freq] = _bins(dates, cfg.freq)
+            if cfg.freq in meta:
+                _same_bins(corpus, cfg, docs, frame)
     for column, values in frame.items():
         if column in derived and values.isna().any():
             missing[column] = int(values.isna().sum())
     return Documents(frame, excluded, missing, periods)
+
+
+def _same_bins(corpus, cfg: TrackConfig, docs: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """A metadata column named like the calendar bins must hold the same bins."""
+    given = docs[cfg.freq].map(lambda v: None if v is None or pd.isna(v) else str(v))
+    made = frame[cfg.freq].astype(object).where(frame[cfg.freq].notna(), None)
+    differ = [i for i, (a, b) in enumerate(zip(given, made, strict=True))
+              if a is not None and b is not None and a != b]
+    if differ:
+        doc_id = str(frame["doc_id"].iloc[differ[0]])
+        path, line = _metadata_place(corpus, doc_id)
+        raise ConfigError(
+            f"track.freq makes the column {cfg.freq!r} from {cfg.date!r}, and the metadata's "
+            f"own {cfg.freq!r} column disagrees for document {doc_id!r}", path=path,
+            line=line, key="track.freq",
+            hint=f"rename the metadata column {cfg.freq!r}, or track it with track.by")
 
 
 def _key_of(cfg: TrackConfig, column: str) -> str:
@@ -543,6 +562,12 @@ def _effects(out: Outcomes, setup: _Setup, name: str) -> pd.DataFrame:
     data = frame.loc[usable, variables].reset_index(drop=True)
     for column in variables:
         values = data[column].cat.remove_unused_categories()
+        if len(values.cat.categories) < 2:
+            raise ConfigError(
+                f"track.formula: {column!r} has fewer than two values with at least "
+                f"{cfg.min_documents} documents (track.min_documents), so it has no effect "
+                "to estimate", key="track.formula",
+                hint=f"leave {column!r} out of the formula, or group its values")
         if column not in _derived(cfg):
             # the reference level is the largest group (periods and bins: the first), so
             # that every coefficient compares with a well-estimated baseline
