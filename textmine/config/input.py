@@ -45,6 +45,9 @@ class InputConfig(Section):
         "doc_id", description="metadata column matching the file name without extension "
         "(a list: their values joined by '_', as input.columns.doc_id)"
     )
+    metadata_columns: list[str] | None = Field(
+        None, description="keep only these columns of the metadata sheet (none: all); e.g. "
+        "when the transcript table is also the sheet")
     dates: dict[str, str | list[str]] = Field(
         default_factory=dict,
         description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'",

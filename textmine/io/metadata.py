@@ -59,8 +59,12 @@ def read_metadata(
     doc_id_column: str = "doc_id",
     dates: Mapping[str, str | Sequence[str]] | None = None,
     encoding: str = "utf-8",
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read the metadata sheet; return one row per ``doc_id`` with dates parsed.
+
+    ``columns`` keeps only those columns (besides the id): a sheet that is also the
+    transcript table need not repeat its text as metadata.
 
     Raises
     ------
@@ -68,6 +72,13 @@ def read_metadata(
         Missing ``doc_id`` column or cells, duplicate ids, undeclared or unparsable dates.
     """
     frame = read_table(path, encoding=encoding, error=MetadataError)
+    if columns is not None:
+        require_columns(frame, {f"metadata_columns[{i}]": c for i, c in enumerate(columns)},
+                        path, "input", MetadataError)
+        ids = [doc_id_column] if isinstance(doc_id_column, str) else list(doc_id_column)
+        lines = frame.attrs.get("lines")
+        frame = frame[list(dict.fromkeys([*ids, *columns]))].copy()
+        frame.attrs["lines"] = lines
     ids = [doc_id_column] if isinstance(doc_id_column, str) else list(doc_id_column)
     require_columns(frame, {("doc_id_column" if len(ids) == 1 else f"doc_id_column[{i}]"): c
                             for i, c in enumerate(ids)}, path, "input", MetadataError)

@@ -306,7 +306,7 @@ def read_transcripts(
         meta_path = Path(cfg.metadata).expanduser()
         meta_path = meta_path if meta_path.is_absolute() else base / meta_path
         meta = read_metadata(meta_path, doc_id_column=cfg.doc_id_column, dates=cfg.dates,
-                             encoding=cfg.encoding)
+                             encoding=cfg.encoding, columns=cfg.metadata_columns)
         missing = [d for d in documents["doc_id"] if d not in set(meta["doc_id"])]
         if missing:
             raise MetadataError(

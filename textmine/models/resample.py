@@ -37,14 +37,46 @@ class CellDraws:
 
     estimate: np.ndarray
     draws: np.ndarray
+    sizes: np.ndarray
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile interval of each cell and outcome."""
-        return percentile_interval(self.draws, level)
+        """Expanded percentile interval of each cell and outcome (see :func:`expanded_level`)."""
+        low = np.full(self.estimate.shape, np.nan)
+        high = np.full(self.estimate.shape, np.nan)
+        for c, n in enumerate(self.sizes):
+            if n >= 2:
+                low[c], high[c] = percentile_interval(self.draws[:, c], level, n=int(n))
+        return low, high
 
 
-def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper percentile bounds along the first axis (NaN where a draw is NaN)."""
+def expanded_level(level: float, n: int) -> float:
+    """The percentile level that corrects the bootstrap's narrowness in a sample of ``n``.
+
+    A bootstrap of ``n`` documents estimates the standard error as if the sample were the
+    population: too small by ``sqrt((n - 1) / n)``, and the normal quantile ignores that the
+    error itself is estimated. The expanded percentile interval (Hesterberg 2015, "What
+    teachers should know about the bootstrap", The American Statistician 69:371) takes the
+    percentiles at ``Phi(+-sqrt(n / (n - 1)) * t_{n-1})`` instead of ``Phi(+-z)``: for 9
+    documents the 95% interval uses the 0.7% and 99.3% percentiles, for 70 the 2.2% and
+    97.8%, and for large samples it is the usual percentile interval.
+    """
+    from scipy import stats
+
+    if n < 2:
+        return level
+    t = stats.t.ppf((1 + level) / 2, n - 1)
+    return float(2 * stats.norm.cdf(np.sqrt(n / (n - 1)) * t) - 1)
+
+
+def percentile_interval(draws: np.ndarray, level: float = 0.95,
+                        n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper percentile bounds along the first axis.
+
+    With ``n`` (the documents resampled; the smaller side of a contrast), the level is
+    expanded for small samples (:func:`expanded_level`).
+    """
+    if n is not None:
+        level = expanded_level(level, n)
     alpha = (1 - level) / 2
     low, high = np.quantile(draws, [alpha, 1 - alpha], axis=0)
     return low, high
@@ -119,7 +151,8 @@ def bootstrap_cells(values: np.ndarray, cells: Sequence[np.ndarray], *, n_boot: 
                 if len(rows):
                     draws[start + rows, c] = _ratio(weights[rows] @ version[idx],
                                                     den[rows, None])
-    return CellDraws(cell_estimates(versions[0], cells, denominators), draws)
+    return CellDraws(cell_estimates(versions[0], cells, denominators), draws,
+                     np.array([len(idx) for idx in cells]))
 
 
 def permutation_pvalues(values: np.ndarray, in_b: np.ndarray, *, n_permutations: int,

@@ -517,7 +517,8 @@ def _contrasts(out: Outcomes, setup: _Setup, column: str,
         boot = bootstrap_cells(values, [ia, ib], n_boot=cfg.n_boot, rng=rng,
                                denominators=den, alternatives=alternatives)
         diff_draws = boot.draws[:, 1] - boot.draws[:, 0]
-        low, high = percentile_interval(diff_draws, cfg.level)
+        low, high = percentile_interval(diff_draws, cfg.level,
+                                        n=max(2, min(len(ia), len(ib))))
         flagged = min(len(ia), len(ib)) < cfg.min_documents
         both = np.concatenate([ia, ib])
         in_b = np.concatenate([np.zeros(len(ia), bool), np.ones(len(ib), bool)])
