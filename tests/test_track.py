@@ -248,49 +248,54 @@ def test_cli_stops_on_an_unknown_column_before_anything_heavy(example_copy):
 
 # ---------------------------------------------------------------------------- real data
 @pytest.fixture(scope="module")
-def commons(data_dir, tmp_path_factory, static_model):
-    """The Commons COVID speeches (a third of them), one speech per document, static model."""
-    raw = pd.read_csv(data_dir / "uk_commons_covid_2020" / "uk_covid_speeches_2020.csv")
-    folder = tmp_path_factory.mktemp("commons")
-    # a metadata sheet without the reserved column names (text, role)
-    meta = raw[["date", "speech_id", "words", "speaker_party", "debate_subject"]]
-    meta.rename(columns={"speaker_party": "party"}).to_csv(folder / "meta.csv", index=False)
+def commons(data_dir):
+    """The Commons COVID speeches, one speech per document, in sentences, MiniLM topics."""
+    path = data_dir / "uk_commons_covid_2020" / "uk_covid_speeches_2020.csv"
+    ids = ["date", "speech_id", "words"]  # speech_id alone repeats across sitting days
     corpus = tm.io.read_transcripts(
-        str(data_dir / "uk_commons_covid_2020" / "uk_covid_speeches_2020.csv"),
-        format="table", columns={"doc_id": ["date", "speech_id", "words"],
-                                 "speaker": "speaker_name", "text": "text"},
-        metadata=str(folder / "meta.csv"), doc_id_column=["date", "speech_id", "words"],
-        dates={"date": "iso"})
+        str(path), format="table",
+        columns={"doc_id": ids, "speaker": "speaker_name", "text": "text"},
+        metadata=str(path), doc_id_column=ids,
+        metadata_columns=["speaker_party", "speaker_id"], dates={"date": "iso"})
     tm.pp.segment(corpus, unit="sentence", min_words=3)
-    tm.tl.embed(corpus, model="static", progress=False)
+    tm.tl.embed(corpus, model="minilm", progress=False)
     tm.tl.topics(corpus, seed=0, stability_seeds=1)
     return corpus
 
 
 @pytest.mark.slow
-def test_commons_covid_topic_rises_after_march_2020_by_party(commons):
+def test_commons_covid_topics_shift_after_march_2020_by_party(commons):
     corpus = commons.copy()
-    _quiet(corpus, by=["party"], date="date",
+    assert corpus.n_docs == 493
+    _quiet(corpus, by=["speaker_party"], date="date",
            periods={"before": ["2020-01-01", "2020-02-29"],
                     "first_3m": ["2020-03-01", "2020-05-31"]},
-           cross=[["party", "period"]], contrasts=[["period", "before", "first_3m"]],
-           formula="share ~ period + party", cluster="party", seed=0)
-    periods = tm.get.track_summary(corpus)
-    assert periods["excluded"]["outside_periods"]["n_documents"] > 100  # June, reported
-    info = tm.get.topic_info(corpus)
-    covid = info[info["terms"].str.contains(r"\b(?:covid|coronavirus|virus|lockdown|pandemic)")]
-    assert len(covid)
+           cross=[["speaker_party", "period"]], contrasts=[["period", "before", "first_3m"]],
+           formula="share ~ period + speaker_party", cluster="speaker_id", seed=0)
+    summary = tm.get.track_summary(corpus)
+    assert summary["excluded"]["outside_periods"]["n_documents"] > 100  # June, reported
     con = tm.get.contrasts(corpus, "period")
-    rises = con[con["topic"].isin(covid["topic"])]
-    total = rises["difference"].sum()
-    assert total > 0, rises
-    prev = tm.get.prevalence(corpus, "party")
-    labour = prev[prev["party"] == "Labour"]
-    assert labour["n_documents"].iloc[0] > 100 and not labour["flagged"].any()
-    assert prev[prev["party"] == "Green"]["flagged"].all()
+    info = tm.get.topic_info(corpus).set_index("topic")["terms"]
+    con["terms"] = con["topic"].map(info).fillna("")
+    # January and February: the outbreak abroad; March to May: the response at home
+    outbreak = con[con["terms"].str.contains(r"\b(?:outbreak|quarantine|evacuees|wuhan)\b")]
+    response = con[con["terms"].str.contains(
+        r"\b(?:lockdown|furlough\w*|ppe|self-?employed|selfemployed|universal|sick)\b")]
+    assert len(outbreak) and len(response) >= 2
+    assert outbreak["difference"].sum() < -0.05
+    assert response["difference"].sum() > 0.03
+    assert (response["difference"] > 0).mean() >= 0.75
+    strongest = outbreak.sort_values("difference").iloc[0]
+    assert strongest["ci_high"] < 0 and strongest["q"] < 0.05
+    prev = tm.get.prevalence(corpus, "speaker_party")
+    labour = prev[prev["speaker_party"] == "Labour"]
+    assert labour["n_documents"].iloc[0] > 200 and not labour["flagged"].any()
+    assert prev[prev["speaker_party"] == "Green"]["flagged"].all()
     effects = tm.get.effects(corpus)
     assert "period[T.first_3m]" in set(effects["term"])
-    assert effects["n_clusters"].max() <= 7
+    assert effects["n_clusters"].max() > 50  # members of parliament, not parties
+    left_out = summary["effects"]["effects"]["small_levels"]["speaker_party"]
+    assert left_out == ["Alliance", "Green"]
 
 
 @pytest.mark.slow

@@ -109,8 +109,13 @@ def effects_table(Y: np.ndarray, X: np.ndarray, names: Sequence[str], outcomes: 
             per_fit = max(1, n_draws // len(fits))
             for fit, _ in fits:
                 cov = np.asarray(fit.cov_params(), dtype=float)
+                # a sandwich estimate with few clusters can be a hair off positive
+                # semi-definite: symmetrise and clip the (tiny) negative eigenvalues
+                values, vectors = np.linalg.eigh((cov + cov.T) / 2)
+                cov = (vectors * np.clip(values, 0, None)) @ vectors.T
                 draws.append(rng.multivariate_normal(np.asarray(fit.params, dtype=float), cov,
-                                                     size=per_fit, method="eigh"))
+                                                     size=per_fit, method="eigh",
+                                                     check_valid="ignore"))
             pooled = np.vstack(draws)
             se = pooled.std(axis=0, ddof=1)
             low, high = np.quantile(pooled, [(1 - level) / 2, (1 + level) / 2], axis=0)
