@@ -42,6 +42,8 @@ from textmine.models.resample import (
 #: whatever order a BLAS summed in
 DECIMALS = 10
 REST_LABEL = "(rest)"
+#: log odds ratios (or standard errors) beyond this are separation, not estimates (e^10)
+SEPARATED = 10.0
 OUTSIDE = "(outside every period)"
 
 
@@ -596,7 +598,10 @@ def _effects(out: Outcomes, setup: _Setup, name: str) -> pd.DataFrame:
     binary = {j: int(X[:, j].sum()) for j in range(X.shape[1])
               if np.isin(X[:, j], (0.0, 1.0)).all() and names[j] != "Intercept"}
     small = {names[j] for j, n in binary.items() if n < cfg.min_documents}
-    table["flagged"] = table["term"].isin(small) | ~table["converged"]
+    # a topic absent from every document of a level is separated: its estimate runs off
+    # towards -infinity with a huge standard error, and says nothing
+    separated = (table["estimate"].abs() > SEPARATED) | (table["se"] > SEPARATED)
+    table["flagged"] = table["term"].isin(small) | ~table["converged"] | separated
     table.loc[table["flagged"], ["ci_low", "ci_high", "p"]] = np.nan
     table["q"] = np.nan
     for term, index in table.groupby("term", sort=False).groups.items():
