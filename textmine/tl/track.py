@@ -664,9 +664,11 @@ def _changes(contrasts: pd.DataFrame, terms: pd.DataFrame | None, column: str,
             top[side] = sel.sort_values("rank")["term"].tolist()
         if record["flagged"]:
             change = "too few documents"
-        elif record["q"] < 0.05 and record["difference"] > 0:
+        # both the permutation test (q, on the reported topics) and the interval (which
+        # may carry the topic model's own uncertainty) must say so
+        elif record["q"] < 0.05 and record["ci_low"] > 0:
             change = "emerging"
-        elif record["q"] < 0.05 and record["difference"] < 0:
+        elif record["q"] < 0.05 and record["ci_high"] < 0:
             change = "declining"
         else:
             change = "no clear change"
