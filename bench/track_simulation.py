@@ -1,9 +1,10 @@
 """Does track's document bootstrap say what it claims? A simulation on real documents.
 
 The pool: the UK Commons COVID-19 speeches (Jan-Jun 2020), one pool document per member of
-parliament (all of their speeches: 133 documents of 1 to 400 sentences, like interviews of
-very different lengths), each sentence with its topic from textmine's own topic stage
-(MiniLM, seed 0). The topic mixture of every pool document is therefore real and known.
+parliament with at least 10 sentences (all of their speeches: 84 documents of 10 to 400
+sentences, like interviews of very different lengths), each sentence with its topic from
+textmine's own topic stage (MiniLM, seed 0, 38 topics). The topic mixture of every pool
+document is therefore real and known.
 
 Each replication builds a study like the one textmine serves: 15 networks, 140 interviews
 (9 or 10 per network), half before and half during a period change. A network draws its
