@@ -202,6 +202,7 @@ def run(
         with recording_reads() as reads:
             corpus, reports = read_inputs(cfg, stages)
             reports = protect_inputs(cfg, corpus, reports, stages)
+        check_track(cfg, corpus)  # a typo in a column name stops here, not after embedding
         with stages("segment") as record:
             pp.segment(corpus, **cfg.segment.model_dump())
             record.update({k: v for k, v in corpus.uns["segment"].items() if k.startswith("n_")})
@@ -273,15 +274,31 @@ def _models(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:
-    """The model stages: embed, then topics (each skipped when its section says so)."""
-    if not cfg.embed.enabled:
-        return
-    with stages("embed") as record:
-        tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}), stats=record)
-    if cfg.topics.enabled:
-        with stages("topics") as record:
-            tl.topics(corpus, seed=cfg.seed, stats=record,
-                      **cfg.topics.model_dump(exclude={"enabled"}))
+    """The model stages: embed, topics, then track (each skipped when its section says so)."""
+    if cfg.embed.enabled:
+        with stages("embed") as record:
+            tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}), stats=record)
+        if cfg.topics.enabled:
+            with stages("topics") as record:
+                tl.topics(corpus, seed=cfg.seed, stats=record,
+                          **cfg.topics.model_dump(exclude={"enabled"}))
+    # track needs something to track: topics, or at least the human codes
+    if _track_wanted(cfg) and (cfg.track.topics in corpus.results or len(corpus.codes)):
+        with stages("track") as record:
+            tl.track(corpus, seed=cfg.seed, stats=record,
+                     **cfg.track.model_dump(exclude={"enabled"}))
+
+
+def _track_wanted(cfg: Config) -> bool:
+    return cfg.track.enabled and cfg.track.wanted()
+
+
+def check_track(cfg: Config, corpus: Corpus) -> None:
+    """Check track's columns, dates and levels against the metadata before anything heavy."""
+    from textmine.tl.track import check
+
+    if _track_wanted(cfg):
+        check(corpus, **cfg.track.model_dump(exclude={"enabled"}))
 
 
 def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
@@ -321,6 +338,7 @@ def validate(config: str | Path | dict | Config, *, out: str | Path | None = Non
         stages = Stages()
         corpus, reports = read_inputs(cfg, stages)
         protect_inputs(cfg, corpus, reports, stages)
+        check_track(cfg, corpus)
     return cfg, corpus, list(dict.fromkeys(
         corpus.protection.protect_text(str(w.message)) for w in caught
         if issubclass(w.category, TextmineWarning)))

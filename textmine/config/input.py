@@ -16,8 +16,9 @@ class TableColumns(Section):
 
     speaker: str = Field("speaker", description="column with the speaker's name")
     text: str = Field("text", description="column with what was said")
-    doc_id: str | None = Field(
-        None, description="a column naming the transcript, when one table holds several"
+    doc_id: str | list[str] | None = Field(
+        None, description="a column naming the transcript, when one table holds several "
+        "(a list: their values joined by '_', for ids unique only together)"
     )
     time: str | None = Field(None, description="start time of the turn (seconds or h:mm:ss)")
 
@@ -43,9 +44,13 @@ class InputConfig(Section):
         description="a longer line is not a transcript (binary data, or an export without "
         "line breaks)")
     metadata: str | None = Field(None, description="CSV/XLSX sheet, one row per transcript")
-    doc_id_column: str = Field(
-        "doc_id", description="metadata column matching the file name without extension"
+    doc_id_column: str | list[str] = Field(
+        "doc_id", description="metadata column matching the file name without extension "
+        "(a list: their values joined by '_', as input.columns.doc_id)"
     )
+    metadata_columns: list[str] | None = Field(
+        None, description="keep only these columns of the metadata sheet (none: all); e.g. "
+        "when the transcript table is also the sheet")
     dates: dict[str, str | list[str]] = Field(
         default_factory=dict,
         description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'; "

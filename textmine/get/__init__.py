@@ -8,6 +8,7 @@ from textmine.get.topics import (
     stability,
     topic_info,
 )
+from textmine.get.track import changes, contrasts, effects, prevalence, terms, track_summary
 
-__all__ = ["assignments", "quality", "quotes", "segments_with_topics", "stability",
-           "topic_info"]
+__all__ = ["assignments", "changes", "contrasts", "effects", "prevalence", "quality", "quotes",
+           "segments_with_topics", "stability", "terms", "topic_info", "track_summary"]

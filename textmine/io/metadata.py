@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from textmine.errors import MetadataError
-from textmine.io.tables import read_table, require_columns, row_line
+from textmine.io.tables import join_key, read_table, require_columns, row_line
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?$")
 _AMBIGUOUS = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
@@ -59,8 +59,12 @@ def read_metadata(
     doc_id_column: str = "doc_id",
     dates: Mapping[str, str | Sequence[str]] | None = None,
     encoding: str = "utf-8",
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read the metadata sheet; return one row per ``doc_id`` with dates parsed.
+
+    ``columns`` keeps only those columns (besides the id): a sheet that is also the
+    transcript table need not repeat its text as metadata.
 
     Raises
     ------
@@ -68,7 +72,17 @@ def read_metadata(
         Missing ``doc_id`` column or cells, duplicate ids, undeclared or unparsable dates.
     """
     frame = read_table(path, encoding=encoding, error=MetadataError)
-    require_columns(frame, {"doc_id_column": doc_id_column}, path, "input", MetadataError)
+    if columns is not None:
+        require_columns(frame, {f"metadata_columns[{i}]": c for i, c in enumerate(columns)},
+                        path, "input", MetadataError)
+        ids = [doc_id_column] if isinstance(doc_id_column, str) else list(doc_id_column)
+        lines = frame.attrs.get("lines")
+        frame = frame[list(dict.fromkeys([*ids, *columns]))].copy()
+        frame.attrs["lines"] = lines
+    ids = [doc_id_column] if isinstance(doc_id_column, str) else list(doc_id_column)
+    require_columns(frame, {("doc_id_column" if len(ids) == 1 else f"doc_id_column[{i}]"): c
+                            for i, c in enumerate(ids)}, path, "input", MetadataError)
+    doc_id_column = join_key(frame, doc_id_column, " doc_id")
     for position, value in enumerate(frame[doc_id_column]):
         if value is None:
             raise MetadataError(f"empty {doc_id_column!r} cell", path=path,
@@ -86,7 +100,7 @@ def read_metadata(
         )
     out = pd.DataFrame({"doc_id": frame[doc_id_column].astype("str")})
     for column in frame.columns:
-        if column == doc_id_column:
+        if column == doc_id_column or column == " doc_id":
             continue
         if column in (dates or {}):
             fmts = dates[column]

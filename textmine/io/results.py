@@ -52,8 +52,10 @@ class Layout:
 
 #: result kind -> its files (the names other tools read: docs/outputs.md)
 LAYOUTS: dict[str, Layout] = {
-    "topics": Layout(per_segment="assignments.parquet",
+    "topics": Layout(per_segment="assignments.parquet", tables={"refits": "refits.parquet"},
                      info={"quality": "quality.json", "stability": "stability.json"}),
+    # track's tables are prevalence_<column>.csv, contrasts_<column>.csv, effects.csv...
+    "track": Layout(info={"summary": "summary.json"}),
 }
 
 

@@ -211,3 +211,17 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], path: Path, ke
                 key=f"{key}.{role}",
                 hint=f"set {key}.{role} to the right column name",
             )
+
+
+def join_key(frame: pd.DataFrame, columns: str | list[str], name: str) -> str:
+    """The column holding an id made of one column, or of several joined by ``_``.
+
+    With several columns a new column ``name`` is added to ``frame`` (in place, so that row
+    line numbers stay attached); a row missing any part gets no id.
+    """
+    if isinstance(columns, str):
+        return columns
+    parts = [frame[c] for c in columns]
+    frame[name] = [None if any(_missing(v) for v in values) else
+                   "_".join(str(v).strip() for v in values) for values in zip(*parts, strict=True)]
+    return name

@@ -44,7 +44,7 @@ from textmine.io.metadata import read_metadata
 from textmine.io.render import render_turns
 from textmine.io.roles import RoleRules
 from textmine.io.speakers import Turn, parse_timestamp, parse_turns
-from textmine.io.tables import read_table, require_columns, row_line
+from textmine.io.tables import join_key, read_table, require_columns, row_line
 from textmine.text import iter_lines, normalize_ws
 
 EMPTY_HINT = "export the transcript again, or leave the file out of input.transcripts"
@@ -87,8 +87,12 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
                        data=data)
     cols = cfg.columns
     needed = {"speaker": cols.speaker, "text": cols.text}
-    needed.update({k: v for k, v in (("doc_id", cols.doc_id), ("time", cols.time)) if v})
+    needed.update({k: v for k, v in (("doc_id", cols.doc_id), ("time", cols.time))
+                   if isinstance(v, str)})
+    if isinstance(cols.doc_id, list):
+        needed.update({f"doc_id[{i}]": c for i, c in enumerate(cols.doc_id)})
     require_columns(frame, needed, path, "input.columns", TranscriptError)
+    id_column = join_key(frame, cols.doc_id, " doc_id") if cols.doc_id else None
     by_doc: dict[str, list[tuple[str, str, float | None]]] = {}
     for position, record in enumerate(frame.to_dict("records")):
         text = record[cols.text]
@@ -110,8 +114,8 @@ def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
                     path=path, line=line,
                     hint="fix the cell, or point input.columns.time at the right column",
                 ) from None
-        doc_id = (None if record[cols.doc_id] is None else str(record[cols.doc_id]).strip()
-                  ) if cols.doc_id else path.stem
+        doc_id = (None if record[id_column] is None else str(record[id_column]).strip()
+                  ) if id_column else path.stem
         if not doc_id:  # a transcript may well be called "None": only an empty cell is empty
             raise TranscriptError(f"empty {cols.doc_id!r} cell", path=path, line=line,
                                   hint="every row needs the id of its transcript")
@@ -375,13 +379,13 @@ def read_transcripts(
         meta_path = Path(cfg.metadata).expanduser()
         meta_path = meta_path if meta_path.is_absolute() else base / meta_path
         meta = read_metadata(meta_path, doc_id_column=cfg.doc_id_column, dates=cfg.dates,
-                             encoding=cfg.encoding)
+                             encoding=cfg.encoding, columns=cfg.metadata_columns)
         missing = [d for d in documents["doc_id"] if d not in set(meta["doc_id"])]
         if missing:
             raise MetadataError(
                 f"{len(missing)} transcript(s) have no row: "
                 + ", ".join(repr(m) for m in missing[:5]),
-                path=meta_path, key=cfg.doc_id_column,
+                path=meta_path, key="input.doc_id_column",
                 hint=f"add rows whose {cfg.doc_id_column!r} is the file name without extension",
             )
         extra = sorted(set(meta["doc_id"]) - set(documents["doc_id"]))

@@ -3,5 +3,6 @@
 from textmine.tl.embed import EmbedStats, embed
 from textmine.tl.embed import embedding_texts as embed_texts
 from textmine.tl.topics import topics
+from textmine.tl.track import track
 
-__all__ = ["EmbedStats", "embed", "embed_texts", "topics"]
+__all__ = ["EmbedStats", "embed", "embed_texts", "topics", "track"]

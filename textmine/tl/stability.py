@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
@@ -66,3 +67,35 @@ def stability_report(reference: np.ndarray, refits: Sequence[np.ndarray],
             for t, v in per_topic.items()
         ],
     }
+
+
+def matched_refits(segment_ids: Sequence[str], reference: np.ndarray,
+                   refits: Sequence[np.ndarray], seeds: Sequence[int]) -> pd.DataFrame:
+    """Each refit's topic per segment, and the reference topic it is matched to.
+
+    Columns ``segment_id, seed, topic, matched_topic``: ``topic`` as the refit numbered it,
+    ``matched_topic`` the reported topic it was matched to (the same Hungarian matching on
+    Jaccard overlap as :func:`stability_report`); -1 for outliers and for refit topics that
+    match no reported topic. This is what ``tl.track`` needs to fold the model's own
+    uncertainty into its intervals.
+    """
+    frames = []
+    reference = np.asarray(reference)
+    for seed, refit in zip(seeds, refits, strict=True):
+        refit = np.asarray(refit)
+        ids_a, ids_b, jac = jaccard_matrix(reference, refit)
+        rows, cols = linear_sum_assignment(-jac) if jac.size else ([], [])
+        to_reference = {int(ids_b[c]): int(ids_a[r]) for r, c in zip(rows, cols, strict=True)
+                        if jac[r, c] > 0}
+        frames.append(pd.DataFrame({
+            "segment_id": pd.Series(list(segment_ids), dtype="str"),
+            "seed": np.full(len(refit), int(seed), dtype="int64"),
+            "topic": refit.astype("int64"),
+            "matched_topic": np.array([to_reference.get(int(t), -1) for t in refit],
+                                      dtype="int64"),
+        }))
+    if not frames:
+        return pd.DataFrame({"segment_id": pd.Series(dtype="str"),
+                             "seed": pd.Series(dtype="int64"), "topic": pd.Series(dtype="int64"),
+                             "matched_topic": pd.Series(dtype="int64")})
+    return pd.concat(frames, ignore_index=True)

@@ -23,7 +23,7 @@ from textmine.models.terms import PhraseRemover, split_terms
 from textmine.models.topic_model import TopicModel, params_of
 from textmine.tl.embed import cache_settings
 from textmine.tl.quality import agreement, diversity, dominant_code, npmi, topic_words
-from textmine.tl.stability import stability_report
+from textmine.tl.stability import matched_refits, stability_report
 
 log = logging.getLogger("textmine")
 
@@ -206,14 +206,18 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         quality.update(agreement(model.topics_, dominant_code(corpus.segments["segment_id"],
                                                                corpus.segment_codes)))
     stability = None
+    tables = {"topic_info": info, "quotes": _quotes(corpus, model, cfg.n_quotes)}
     if cfg.stability_seeds:
         seeds = [seed + k for k in range(cfg.stability_seeds + 1)]
         refits = [fit(s).topics_ for s in seeds[1:]]
         stability = stability_report(model.topics_, refits, seeds)
+        # each refit's topics matched to these: what track needs for the model's uncertainty
+        tables["refits"] = matched_refits(per_segment["segment_id"], model.topics_, refits,
+                                          seeds[1:])
     params = {**cfg.model_dump(mode="json"), "seed": seed, "embedding": emb_key,
               "model": params_of(model)}
     result = Result(kind="topics", params=params, per_segment=per_segment,
-                    tables={"topic_info": info, "quotes": _quotes(corpus, model, cfg.n_quotes)},
+                    tables=tables,
                     info={"quality": quality, "stability": stability}, model=model)
     corpus.results[key_added] = result
     stats.update(n_topics=quality["n_topics"], outlier_share=round(quality["outlier_share"], 4))
