@@ -23,7 +23,7 @@ def test_the_collection_is_large_and_varied():
     assert len(CASES) >= 200
     prefixes = {c.id.split("-")[0] for c in CASES}
     assert {"docx", "odt", "xlsx", "encoding", "junk", "empty", "enormous", "speakerless",
-            "meta", "codes", "roster", "yaml", "wrong", "unknown", "path"} <= prefixes
+            "meta", "codes", "roster", "yaml", "wrong", "unknown", "path", "qda"} <= prefixes
 
 
 @pytest.fixture(scope="module")
