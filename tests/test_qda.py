@@ -631,3 +631,15 @@ def test_run_folder_has_the_qdpx_when_asked(protected, tmp_path, export):
         project = qda.read_qdpx(path)
         assert project.info["project_name"] == "fg"
         assert (project.codes["code_path"] == "textmine suggested codes > PW").sum() == 3
+
+
+def test_code_names_stay_distinct_when_two_share_a_name(tmp_path):
+    from textmine.io.qda.model import code_names
+
+    names = code_names({"a": ["Barriers", "Other"], "b": ["Facilitators", "Other"],
+                        "c": ["Barriers", "Time"]})
+    assert names == {"a": ("Barriers > Other", "Barriers > Other"),
+                     "b": ("Facilitators > Other", "Facilitators > Other"),
+                     "c": ("Time", "Barriers > Time")}
+    with pytest.raises(QDAError, match="no such file"):
+        qda.project_format(tmp_path / "missing.sqlite3")

@@ -52,6 +52,9 @@ def project_format(path: str | Path, requested: str = "auto") -> str | None:
     if suffix == ".qda" or (path.is_dir() and (path / "data.qda").is_file()):
         return "qualcoder"
     if suffix in SQLITE_SUFFIXES:
+        if not path.is_file():
+            raise QDAError("no such file", path=path,
+                           hint="check the path (relative to the config file's folder)")
         if is_taguette(path):
             return "taguette"
         if is_qualcoder(path):
