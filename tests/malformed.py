@@ -811,10 +811,109 @@ def hostile_cases() -> list[Case]:
     return cases
 
 
+QDE = ('<?xml version="1.0" encoding="utf-8"?>{doctype}<Project xmlns="urn:QDA-XML:project:1.0" '
+       'name="{name}"><CodeBook><Codes><Code guid="6f1c1b2e-0d55-4c7e-9a61-1f0a3c2b9d01" '
+       'name="Barriers" isCodable="true"/></Codes></CodeBook><Sources>{sources}</Sources>'
+       '</Project>')
+SOURCE = ('<TextSource guid="{guid}" name="{name}" plainTextPath="{path}"><PlainTextSelection '
+          'guid="2b7e1d9a-5c3f-4e8b-a1d2-3c4b5a6f7e80" startPosition="3" endPosition="20">'
+          '<Coding guid="9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"><CodeRef '
+          'targetGUID="6f1c1b2e-0d55-4c7e-9a61-1f0a3c2b9d01"/></Coding></PlainTextSelection>'
+          '</TextSource>')
+SOURCE_GUID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def _qdpx(study: Path, *, members: dict[str, bytes] | None = None, doctype: str = "",
+          name: str = "x", path: str = f"internal://{SOURCE_GUID}.txt",
+          sources: str | None = None) -> bytes:
+    """A small .qdpx of the study's G1 transcript, broken as asked."""
+    if sources is None:
+        sources = SOURCE.format(guid=SOURCE_GUID, name="G1.txt", path=path)
+    files = {"project.qde": QDE.format(doctype=doctype, name=name, sources=sources).encode()}
+    files.update({f"sources/{SOURCE_GUID}.txt": _lines(study).encode()}
+                 if members is None else members)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return buffer.getvalue()
+
+
+def _project(make: Callable[[Path], bytes], name: str = "project.qdpx"
+             ) -> Callable[[Path], None]:
+    """The codes of the study come from a (broken) QDA project."""
+    def mutate(study: Path) -> None:
+        (study / name).write_bytes(make(study))
+    return _both(mutate, _set("codes.path", name))
+
+
+def _sqlite(name: str, statements: list[str]) -> Callable[[Path], None]:
+    def mutate(study: Path) -> None:
+        import sqlite3
+
+        path = study / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path)
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+        connection.close()
+    return mutate
+
+
+def qda_cases() -> list[Case]:
+    """Broken QDA projects, as the codes or as the transcripts."""
+    entities = '<!DOCTYPE Project [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+    cases = [
+        Case("qda-member-climbs-out", _project(lambda s: _qdpx(s, members={
+            f"sources/{SOURCE_GUID}.txt": b"x", "../../evil.txt": b"x"})), "project.qdpx"),
+        Case("qda-absolute-member", _project(lambda s: _qdpx(s, members={
+            f"sources/{SOURCE_GUID}.txt": b"x", "/tmp/evil.txt": b"x"})), "project.qdpx"),
+        Case("qda-zip-bomb", _project(lambda s: _qdpx(s, members={
+            f"sources/{SOURCE_GUID}.txt": b" " * (4 * 2**20)})), "project.qdpx"),
+        Case("qda-entities", _project(lambda s: _qdpx(s, doctype=entities, name="&b;")),
+             "project.qdpx"),
+        Case("qda-external-dtd", _project(lambda s: _qdpx(
+            s, doctype='<!DOCTYPE Project SYSTEM "http://example.org/p.dtd">')),
+             "project.qdpx"),
+        Case("qda-not-a-zip", _project(lambda s: b"<Project/>"), "project.qdpx"),
+        Case("qda-no-project-qde", _project(lambda s: _rezip(_qdpx(s), drop="project.qde")),
+             "project.qdpx"),
+        Case("qda-broken-xml", _project(lambda s: _rezip(_qdpx(s), replace={
+            "project.qde": b"<Project><Sources><TextSource"})), "project.qdpx"),
+        Case("qda-missing-source", _project(lambda s: _qdpx(s, members={})), SOURCE_GUID),
+        Case("qda-source-outside", _project(lambda s: _qdpx(
+            s, path="absolute:///home/me/G1.txt")), "project.qdpx"),
+        Case("qda-bad-positions", _project(lambda s: _qdpx(s, sources=SOURCE.format(
+            guid=SOURCE_GUID, name="G1.txt", path=f"internal://{SOURCE_GUID}.txt").replace(
+            'startPosition="3"', 'startPosition="three"'))), "project.qdpx"),
+        Case("qda-two-sources-one-name", _project(lambda s: _qdpx(s, sources=SOURCE.format(
+            guid=SOURCE_GUID, name="G1.txt", path=f"internal://{SOURCE_GUID}.txt")
+            + SOURCE.format(guid="1a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", name="G1.docx",
+                            path=f"internal://{SOURCE_GUID}.txt"))), "G1"),
+        Case("qda-as-transcripts-missing-source", _both(
+            _write("project.qdpx", b""), lambda s: (s / "project.qdpx").write_bytes(
+                _qdpx(s, members={})), _set("input.transcripts", "project.qdpx"),
+            _set("codes.path", None)), SOURCE_GUID),
+        Case("qda-qualcoder-not-a-database", _both(
+            lambda s: (s / "p.qda").mkdir(), _write("p.qda/data.qda", _junk(5, 2000)),
+            _set("codes.path", "p.qda")), "data.qda"),
+        Case("qda-qualcoder-no-tables", _both(
+            _sqlite("p.qda/data.qda", ["create table source (id integer, name text)"]),
+            _set("codes.path", "p.qda")), "data.qda"),
+        Case("qda-sqlite-of-another-tool", _both(
+            _sqlite("other.sqlite3", ["create table notes (id integer, body text)"]),
+            _set("codes.path", "other.sqlite3")), "other.sqlite3"),
+        Case("qda-unknown-format-name", _both(_project(lambda s: _qdpx(s)),
+                                              _set("codes.format", "nvivo")), "codes.format"),
+    ]
+    return cases
+
+
 def all_cases() -> list[Case]:
     """Every malformed input (ids are unique)."""
     cases = (transcript_cases() + metadata_cases() + codes_cases() + roster_cases()
-             + config_cases() + hostile_cases())
+             + config_cases() + hostile_cases() + qda_cases())
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
     return cases

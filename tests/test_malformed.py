@@ -26,7 +26,8 @@ def test_the_collection_is_large_and_varied():
     assert {"docx", "odt", "xlsx", "encoding", "junk", "empty", "enormous", "speakerless",
             "meta", "codes", "roster", "yaml", "wrong", "unknown", "path",
             # issue 10: every output path, table format, line break, zip format, link...
-            "out", "map", "table", "codebook", "symlink", "internal", "set"} <= prefixes
+            "out", "map", "table", "codebook", "symlink", "internal", "set",
+            "qda"} <= prefixes
     ids = {c.id for c in CASES}
     for brk in ("LF", "CRLF", "CR", "VT", "FF", "FS", "GS", "RS", "NEL", "LS", "PS"):
         assert f"enormous-line-between-{brk}-breaks" in ids

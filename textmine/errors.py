@@ -92,6 +92,10 @@ class CodesError(InputError):
     """Human codes that cannot be attached to the transcripts."""
 
 
+class QDAError(CodesError):
+    """A QDA project (REFI-QDA .qdpx, QualCoder .qda, Taguette .sqlite3) that cannot be read."""
+
+
 class RosterError(InputError):
     """The pseudonymisation roster is missing, malformed or contradicts itself."""
 

@@ -69,14 +69,27 @@ def read_inputs(cfg: Config, stages: Stages) -> tuple[Corpus, dict[str, Any]]:
         corpus = io.read_transcripts(cfg.input.transcripts, **_input_options(cfg))
         record.update(documents=corpus.n_docs, turns=len(corpus.turns),
                       speakers=int(corpus.turns["speaker"].nunique()))
-    if cfg.codes.path:
+    projects = _input_projects(corpus)
+    if cfg.codes.path or projects:
         with stages("codes") as record:
             options = cfg.codes.model_dump()
             path = options.pop("path")
-            report = io.read_codes(corpus, path, encoding=cfg.input.encoding, **options)
+            if path:
+                report = io.read_codes(corpus, path, encoding=cfg.input.encoding, **options)
+            else:  # a QDA project as the input: its codings are the human codes
+                options.pop("format")
+                report = io.qda.read_project_codes(corpus, projects, **options)
             record.update(report.to_dict())
             reports["codes_unplaced"] = report.unplaced
     return corpus, reports
+
+
+def _input_projects(corpus: Corpus) -> list[str]:
+    """The QDA projects the transcripts were read from, if any."""
+    from textmine.io.qda import PROJECT_FORMATS
+
+    docs = corpus.documents
+    return list(dict.fromkeys(docs.loc[docs["format"].isin(PROJECT_FORMATS), "source"]))
 
 
 def protect_inputs(cfg: Config, corpus: Corpus, reports: dict[str, Any],
@@ -107,7 +120,7 @@ def input_hashes(cfg: Config, reads: list[tuple[Path, str]]) -> dict[str, dict[s
     for kind, value in (("metadata", cfg.input.metadata), ("codes", cfg.codes.path),
                         ("codebook", cfg.codes.codebook), ("roster", cfg.protect.roster)):
         if value:
-            kinds[Path(value)] = kind
+            kinds[io.qda.project_file(value)] = kind
     hashes: dict[str, dict[str, str]] = {}
     if cfg.source is not None:
         hashes["config"] = {str(cfg.source): sha256_file(cfg.source)}
@@ -313,6 +326,11 @@ def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
     if unplaced is not None and len(unplaced):
         (folder / "reports").mkdir(exist_ok=True)
         unplaced.to_csv(folder / "reports" / "codes_unplaced.csv", index=False)
+    if cfg.align.export_qdpx and "topics" in corpus.results:
+        align = corpus.results.get("align")
+        suggestions = align.tables.get("suggested_codes") if align is not None else None
+        io.qda.write_qdpx(corpus, folder / "align" / "textmine.qdpx", topics_key="topics",
+                          suggestions=suggestions, name=cfg.run_name)
     write_json(folder / "manifest.json", manifest)
     write_marker(folder)  # last: it lists every file above
 

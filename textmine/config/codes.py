@@ -23,8 +23,12 @@ class CodeColumns(Section):
 class CodesConfig(Section):
     """Human codes to set beside the machine's reading."""
 
-    path: str | None = Field(None, description="codes file (CSV/XLSX); none: no codes")
-    format: Literal["auto", "csv"] = Field("auto", description="codes file format")
+    path: str | None = Field(
+        None, description="codes file (CSV/XLSX), REFI-QDA .qdpx, QualCoder .qda (folder or "
+        "data.qda) or Taguette .sqlite3; none: no codes (or the codings of a QDA project "
+        "read as input.transcripts)")
+    format: Literal["auto", "csv", "qdpx", "qualcoder", "taguette"] = Field(
+        "auto", description="codes file format; auto decides by extension and content")
     columns: CodeColumns = Field(default_factory=CodeColumns)
     codebook: str | None = Field(None, description="CSV/XLSX: one row per code")
     codebook_columns: list[str] = Field(
@@ -35,12 +39,15 @@ class CodesConfig(Section):
         "description", description="codebook column with each code's definition"
     )
     path_separator: str | None = Field(
-        None, description="codes that carry their own path, e.g. 'Barriers/Time' with '/'"
+        None, description="codes (or Taguette tags) that carry their own path, e.g. "
+        "'Barriers/Time' with '/'"
     )
     split_codes: str | None = Field(
         None, description="a cell holding several codes, e.g. 'B-OA, B-M' with ','"
     )
-    min_match: float = Field(90.0, ge=50, le=100, description="fuzzy score to place a quote")
+    min_match: float = Field(
+        90.0, ge=50, le=100,
+        description="fuzzy score to place a quote (or a QDA span whose text differs)")
 
     @field_validator("path", "codebook")
     @classmethod

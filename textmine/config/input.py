@@ -27,9 +27,11 @@ class InputConfig(Section):
     """Where the transcripts are and how to read them."""
 
     transcripts: str | list[str] = Field(
-        ..., description="a glob or a list of files (relative to the config file)"
+        ..., description="a glob or a list of files (relative to the config file); a QDA "
+        "project (.qdpx, QualCoder .qda, Taguette .sqlite3) gives its sources, cases and codings"
     )
-    format: Literal["auto", "text", "docx", "odt", "vtt", "srt", "table"] = Field(
+    format: Literal["auto", "text", "docx", "odt", "vtt", "srt", "table", "qdpx", "qualcoder",
+                    "taguette"] = Field(
         "auto", description="reader; auto decides by file extension"
     )
     labels: Literal["auto", "colon", "export", "none"] = Field(

@@ -1,5 +1,8 @@
 """Human codes from a generic CSV/XLSX: spans with offsets, or quotes located by fuzzy matching.
 
+(QDA projects, ``.qdpx`` / ``.qda`` / Taguette ``.sqlite3``, are read by :mod:`textmine.io.qda`;
+:func:`read_codes` hands them over.)
+
 Spans: columns ``doc_id, start_char, end_char, code`` (offsets into the decoded text, see
 :mod:`textmine.text`). Quotes: ``doc_id, quote, code``; each quote is placed in its
 transcript by :class:`textmine.io.locate.QuoteLocator`, and those that cannot be placed are
@@ -45,6 +48,7 @@ class CodesReport:
     n_rows_unknown_documents: int = 0
     not_in_codebook: list[str] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # format-specific counts (QDA projects)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable counts (for the manifest); quote text is left out."""
@@ -55,7 +59,7 @@ class CodesReport:
             "n_whitespace_spans": self.n_whitespace,
             "unknown_documents": self.unknown_documents,
             "n_rows_unknown_documents": self.n_rows_unknown_documents,
-            "not_in_codebook": self.not_in_codebook,
+            "not_in_codebook": self.not_in_codebook, **self.extra,
         }
 
 
@@ -293,7 +297,8 @@ def read_codes(corpus, path: str | Path, **options: Any) -> CodesReport:
     corpus
         A :class:`textmine.Corpus` read with its source texts.
     path
-        Codes file (CSV/XLSX).
+        Codes file (CSV/XLSX), or a QDA project (REFI-QDA ``.qdpx``, QualCoder ``.qda``,
+        Taguette ``.sqlite3``: see :func:`textmine.io.qda.read_project_codes`).
     **options
         Keys of the ``codes`` config section.
 
@@ -305,6 +310,11 @@ def read_codes(corpus, path: str | Path, **options: Any) -> CodesReport:
     """
     import warnings
 
+    from textmine.io.qda import project_format, read_project_codes
+
+    fmt = options.get("format", "auto")
+    if project_format(path, fmt) is not None:
+        return read_project_codes(corpus, path, **options)
     if not corpus.sources:
         raise CodesError("the corpus holds no source texts to place codes in",
                          hint="read the transcripts with textmine.io.read_transcripts first")

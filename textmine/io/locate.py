@@ -46,16 +46,11 @@ class QuoteLocator:
         q = normalize_ws(quote)
         if not q:
             return None
-        hits = []
-        i = self.norm.find(q)
-        while i >= 0:
-            hits.append(i)
-            i = self.norm.find(q, i + 1)
-        if hits:
-            spans = [self._to_source(h, h + len(q)) for h in hits]
+        spans = self.exact_hits(q)
+        if spans:
             free = [s for s in spans if not taken or s[0] not in taken]
             start, end = (free or spans)[0]
-            return Placement(start, end, "exact", 100.0, len(hits))
+            return Placement(start, end, "exact", 100.0, len(spans))
         alignment, score = self._align(q, min_score)
         if alignment is None or score < min_score:
             return None
@@ -73,6 +68,18 @@ class QuoteLocator:
         # longer one, 100 only says the document is inside the quote
         window = self.norm[alignment.dest_start:alignment.dest_end]
         return alignment, float(fuzz.ratio(q, window))
+
+    def exact_hits(self, quote: str) -> list[tuple[int, int]]:
+        """Every place ``quote`` occurs exactly (whitespace normalised), in source offsets."""
+        q = normalize_ws(quote)
+        if not q:
+            return []
+        hits = []
+        i = self.norm.find(q)
+        while i >= 0:
+            hits.append(i)
+            i = self.norm.find(q, i + 1)
+        return [self._to_source(h, h + len(q)) for h in hits]
 
     def best_score(self, quote: str) -> float:
         """The best score anywhere in the text (for the unplaced-quote report)."""

@@ -13,6 +13,11 @@ table      .csv .tsv .xlsx, one turn per row   rendered turns (see textmine.io.r
 =========  ==================================  =========================================
 
 Speaker turns in text, docx and odt are found by :mod:`textmine.io.speakers`.
+
+A QDA project (``qdpx``: REFI-QDA ``.qdpx``; ``qualcoder``: a QualCoder ``.qda`` folder;
+``taguette``: a Taguette ``.sqlite3``) is read by :mod:`textmine.io.qda`: each text source is a
+transcript (its plain text, speaker turns found as in a .txt), its cases and variables become
+document metadata, and the pipeline takes its codings as the human codes.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from textmine.config import InputConfig, validate_section
-from textmine.corpus import SEGMENT_COLUMNS, Corpus
+from textmine.corpus import DOCUMENT_COLUMNS, SEGMENT_COLUMNS, Corpus
 from textmine.errors import (
     InputError,
     MetadataError,
@@ -53,6 +58,8 @@ FORMAT_BY_SUFFIX = {
     ".vtt": "vtt", ".srt": "srt", ".csv": "table", ".tsv": "table", ".xlsx": "table",
 }
 TRANSCRIPT_SUFFIXES = frozenset(FORMAT_BY_SUFFIX)
+#: QDA projects read as transcripts (their sources), by extension
+PROJECT_BY_SUFFIX = {".qdpx": "qdpx", ".qda": "qualcoder", ".sqlite3": "taguette"}
 
 
 @dataclass
@@ -67,18 +74,56 @@ class Transcript:
     labels: str
     sha256: str
     notes: list[str] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)  # a QDA project's cases, variables
 
 
 def _format_of(path: Path, requested: str) -> str:
     if requested != "auto":
         return requested
-    fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    fmt = FORMAT_BY_SUFFIX.get(suffix) or PROJECT_BY_SUFFIX.get(suffix)
     if fmt is None:
         raise TranscriptError(
             f"unknown transcript type {path.suffix!r}", path=path,
-            hint="use .txt, .docx, .odt, .vtt, .srt, .csv or .xlsx, or set input.format",
+            hint="use .txt, .docx, .odt, .vtt, .srt, .csv or .xlsx, a QDA project (.qdpx, "
+            ".qda, Taguette .sqlite3), or set input.format",
         )
     return fmt
+
+
+def _project_transcripts(path: Path, fmt: str, cfg: InputConfig) -> list[Transcript]:
+    """A QDA project's text sources as transcripts, its cases and variables as metadata."""
+    from textmine.io.qda import project_file, read_project
+
+    project = read_project(path, format=fmt)
+    sha = hashlib.sha256(read_bytes(project_file(path))).hexdigest()
+    out = []
+    for source in project.sources:
+        if not source.text.strip():
+            warnings.warn(f"{path.name}: {source.key} ({source.doc_id!r}) has no text and is "
+                          "left out", TextmineWarning, stacklevel=3)
+            continue
+        transcript = _text_transcript(source.doc_id, path, fmt, source.text, sha, cfg)
+        transcript.metadata = dict(source.metadata)
+        out.append(transcript)
+    if not out:
+        raise TranscriptError("the QDA project holds no text source", path=path,
+                              hint="export the project with its text documents")
+    return out
+
+
+def _text_transcript(doc_id: str, path: Path, fmt: str, text: str, sha: str,
+                     cfg: InputConfig) -> Transcript:
+    """Speaker turns of a decoded text (a .txt, .docx, .odt or a QDA project's source)."""
+    _check_line_lengths(text, path, cfg.max_line_chars)
+    rules = {name: re.compile(p) for name, p in cfg.line_speakers.items()}
+    parsed = parse_turns(text, labels=cfg.labels, line_speakers=rules,
+                         unlabelled_speaker=cfg.unlabelled_speaker, speakers=cfg.speakers,
+                         skip_lines=[re.compile(p) for p in cfg.skip_lines])
+    if not parsed.turns:
+        raise TranscriptError("empty transcript: no speaker turn with text", path=path,
+                              hint=EMPTY_HINT)
+    return Transcript(doc_id, path, fmt, text, parsed.turns, parsed.labels, sha, parsed.notes)
 
 
 def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
@@ -166,6 +211,8 @@ def _read_file(path: str | Path, **options: Any) -> list[Transcript]:
     cfg = options.pop("_cfg", None) or validate_section(
         InputConfig, {"transcripts": str(path), **options}, section="input")
     fmt = _format_of(path, cfg.format)
+    if fmt in PROJECT_BY_SUFFIX.values():
+        return _project_transcripts(path, fmt, cfg)
     data = read_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
     if not data.strip():
@@ -182,19 +229,11 @@ def _read_file(path: str | Path, **options: Any) -> list[Transcript]:
     if not text.strip():
         raise TranscriptError("empty transcript: no text in the file", path=path,
                               hint=EMPTY_HINT)
-    _check_line_lengths(text, path, cfg.max_line_chars)
     if fmt in ("vtt", "srt"):
+        _check_line_lengths(text, path, cfg.max_line_chars)
         rendered, turns, notes = caption_turns(text, path, fmt)
         return [Transcript(path.stem, path, fmt, rendered, turns, "captions", sha, notes)]
-    rules = {name: re.compile(p) for name, p in cfg.line_speakers.items()}
-    parsed = parse_turns(text, labels=cfg.labels, line_speakers=rules,
-                         unlabelled_speaker=cfg.unlabelled_speaker, speakers=cfg.speakers,
-                         skip_lines=[re.compile(p) for p in cfg.skip_lines])
-    if not parsed.turns:
-        raise TranscriptError("empty transcript: no speaker turn with text", path=path,
-                              hint=EMPTY_HINT)
-    return [Transcript(path.stem, path, fmt, text, parsed.turns, parsed.labels, sha,
-                       parsed.notes)]
+    return [_text_transcript(path.stem, path, fmt, text, sha, cfg)]
 
 
 def _check_line_lengths(text: str, path: Path, limit: int) -> None:
@@ -276,7 +315,7 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path, *,
         pattern = pattern if pattern.is_absolute() else base_dir / pattern
         if glob.has_magic(str(pattern)):
             matched = sorted(Path(p) for p in glob.glob(str(pattern), recursive=True)
-                             if Path(p).is_file())
+                             if Path(p).is_file() or (Path(p) / "data.qda").is_file())
             for path in matched:
                 _check_link(path, glob_root(pattern), follow_symlinks)
             if not matched:
@@ -291,6 +330,9 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path, *,
                                  key="input.transcripts",
                                  hint="check input.transcripts (paths are relative to the "
                                  "config file's folder)")
+            if pattern.is_dir() and (pattern / "data.qda").is_file():
+                files.append(pattern)  # a QualCoder project is a folder
+                continue
             if pattern.is_dir():
                 raise InputError("is a folder, not a transcript file", path=pattern,
                                  key="input.transcripts",
@@ -298,6 +340,25 @@ def expand_paths(spec: str | Sequence[str], base_dir: Path, *,
             _check_link(pattern, pattern.parent, follow_symlinks)
             files.append(pattern)
     return list(dict.fromkeys(files))
+
+
+def _with_project_metadata(documents: pd.DataFrame, read: dict[str, Transcript],
+                           notes: list[str]) -> pd.DataFrame:
+    """Cases and variables of QDA project sources as metadata columns (text)."""
+    rows = {doc_id: t.metadata for doc_id, t in read.items() if t.metadata}
+    if not rows:
+        return documents
+    columns = list(dict.fromkeys(k for values in rows.values() for k in values))
+    reserved = set(DOCUMENT_COLUMNS) | set(SEGMENT_COLUMNS)
+    renamed = {c: f"variable_{c}" for c in columns if c in reserved}
+    if renamed:
+        notes.append(f"QDA project variable(s) {sorted(renamed)} are named like textmine's own "
+                     f"columns: read as {sorted(renamed.values())}")
+    meta = pd.DataFrame({"doc_id": list(documents["doc_id"])})
+    for column in columns:
+        meta[renamed.get(column, column)] = pd.Series(
+            [rows.get(d, {}).get(column) for d in meta["doc_id"]], dtype="str")
+    return documents.merge(meta, on="doc_id", how="left", validate="one_to_one")
 
 
 def read_transcripts(
@@ -347,7 +408,9 @@ def read_transcripts(
                 if note.startswith("no speaker labels") and cfg.on_no_speakers == "error":
                     raise TranscriptError(note, path=file, key="input.on_no_speakers",
                                           hint="label the turns, or set input.on_no_speakers")
-                notes.append(f"{file.name}: {note}")
+                where = (f"{file.name} ({transcript.doc_id})"
+                         if transcript.format in PROJECT_BY_SUFFIX.values() else file.name)
+                notes.append(f"{where}: {note}")
     roles = RoleRules(cfg.interviewer, cfg.participants, cfg.other)
     turn_rows = []
     for doc_id, transcript in read.items():
@@ -375,6 +438,7 @@ def read_transcripts(
         "n_chars": [len(t.text) for t in read.values()],
         "n_turns": [len(t.turns) for t in read.values()],
     })
+    documents = _with_project_metadata(documents, read, notes)
     if cfg.metadata:
         meta_path = Path(cfg.metadata).expanduser()
         meta_path = meta_path if meta_path.is_absolute() else base / meta_path
@@ -393,6 +457,12 @@ def read_transcripts(
             notes.append(f"{meta_path.name}: {len(extra)} row(s) match no transcript, e.g. "
                          f"{extra[0]!r}")
         notes.extend(_date_notes(meta, cfg.dates, meta_path))
+        from_project = [c for c in meta.columns if c != "doc_id" and c in documents.columns
+                        and c not in DOCUMENT_COLUMNS]
+        if from_project:
+            notes.append(f"{meta_path.name}: column(s) {from_project} replace the QDA "
+                         "project's values of the same name")
+            documents = documents.drop(columns=from_project)
         reserved = set(documents.columns) | set(SEGMENT_COLUMNS)
         clash = [c for c in meta.columns if c != "doc_id" and c in reserved]
         if clash:

@@ -26,7 +26,7 @@ import io
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from textmine.errors import InputError
+from textmine.errors import InputError, describe_value
 
 #: the most a zip-based input may decompress to, in all (a long interview is a few MB)
 MAX_TOTAL_BYTES = 256 * 2**20
@@ -47,7 +47,7 @@ def _unsafe_name(name: str) -> bool:
 def check_zip(data: bytes | Path, path: Path, *, kind: str,
               error: type[InputError] = InputError,
               max_total_bytes: int = MAX_TOTAL_BYTES, max_ratio: float = MAX_RATIO,
-              max_members: int = MAX_MEMBERS) -> None:
+              max_members: int = MAX_MEMBERS, hint: str | None = None) -> None:
     """Refuse a zip-based input that is too large once decompressed, or names unsafe paths.
 
     Parameters
@@ -62,12 +62,14 @@ def check_zip(data: bytes | Path, path: Path, *, kind: str,
         The error class to raise (a transcript, metadata, codes, a QDA project...).
     max_total_bytes, max_ratio, max_members
         The limits (module constants by default).
+    hint
+        What the user can do (default: save the file again as ``kind``).
 
     Raises
     ------
     InputError
-        (of class ``error``) naming the file and the limit it breaks. A file that is not a zip
-        at all passes: the format's own reader reports it as corrupt.
+        (of class ``error``) naming the file, the member and the limit it breaks. A file
+        that is not a zip at all passes: the format's own reader reports it as corrupt.
     """
     source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     try:
@@ -75,24 +77,27 @@ def check_zip(data: bytes | Path, path: Path, *, kind: str,
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return  # not a zip: the reader of the format says so in its own words
-    hint = (f"open it and save it again as {kind}; if it really is this large, save the "
-            "text alone (e.g. as .txt)")
+    hint = hint or (f"open it and save it again as {kind}; if it really is this large, save "
+                    "the text alone (e.g. as .txt)")
     if len(members) > max_members:
         raise error(f"not a {kind} file textmine reads: {len(members):,} parts (limit "
                     f"{max_members:,})", path=path, hint=hint)
     total = 0
     for member in members:
+        name = describe_value(member.filename, limit=80)
         if _unsafe_name(member.filename):
-            raise error(f"not a {kind} file textmine reads: a part is named with an absolute "
-                        "path or '..', which is made to write outside a folder", path=path,
-                        hint=f"do not open it; ask for the {kind} file again")
+            raise error(f"not a {kind} file textmine reads: part {name} is named with an "
+                        "absolute path or '..', which is made to write outside a folder",
+                        path=path, hint=f"do not open or unpack it; ask for the {kind} file "
+                        "again")
         size = member.file_size
         total += size
         ratio = size / max(member.compress_size, 1)
         if size >= RATIO_FROM_BYTES and ratio > max_ratio:
-            raise error(f"not a {kind} file textmine reads: a part would grow {ratio:,.0f} "
-                        f"times when decompressed (limit {max_ratio:,.0f}; a 'zip bomb')",
-                        path=path, hint=hint)
+            raise error(f"not a {kind} file textmine reads: part {name} would grow "
+                        f"{ratio:,.0f} times when decompressed (limit {max_ratio:,.0f}; a "
+                        "'zip bomb')", path=path, hint=hint)
         if total > max_total_bytes:
             raise error(f"not a {kind} file textmine reads: it decompresses to more than "
-                        f"{max_total_bytes / 2**20:,.0f} MB", path=path, hint=hint)
+                        f"{max_total_bytes / 2**20:,.0f} MB (at part {name})", path=path,
+                        hint=hint)

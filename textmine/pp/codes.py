@@ -1,4 +1,4 @@
-"""Human-coded spans onto segments, by character overlap."""
+"""Human-coded spans onto segments, by character overlap; codes at a level of their hierarchy."""
 
 from __future__ import annotations
 
@@ -6,6 +6,43 @@ import numpy as np
 import pandas as pd
 
 from textmine.corpus import SEGMENT_CODE_COLUMNS
+from textmine.io.codes import PATH_JOIN
+
+
+def code_at_level(code_path: str, level: int) -> str:
+    """The ancestor of a code at ``level`` of the codebook (1 = top), as a path.
+
+    A code is its own ancestor at its own depth and below it: analysing at level 2 keeps a
+    level-1 code that has no children as it is. The result is the path down to that level
+    (``"Barriers > Time"``), not only the last name, because names repeat under different
+    parents.
+
+    Parameters
+    ----------
+    code_path
+        Levels joined by ``" > "`` (``corpus.codes["code_path"]``).
+    level
+        1 for the top level, 2 for the one below...
+
+    Examples
+    --------
+    >>> code_at_level("Barriers > Time > Teaching load", 1)
+    'Barriers'
+    >>> code_at_level("Barriers > Time > Teaching load", 2)
+    'Barriers > Time'
+    >>> code_at_level("Other", 3)
+    'Other'
+    """
+    if isinstance(level, bool) or not isinstance(level, int | np.integer) or level < 1:
+        raise ValueError(f"level must be a whole number from 1 (the top), not {level!r}")
+    return PATH_JOIN.join(code_path.split(PATH_JOIN)[:level])
+
+
+def codes_at_level(code_paths: pd.Series | pd.DataFrame, level: int) -> pd.Series:
+    """:func:`code_at_level` of every ``code_path`` (a Series, or a frame with that column)."""
+    paths = code_paths["code_path"] if isinstance(code_paths, pd.DataFrame) else code_paths
+    code_at_level("", level)  # the level is checked once, even for an empty column
+    return paths.map(lambda p: code_at_level(p, level)).astype("str")
 
 
 def map_codes(segments: pd.DataFrame, codes: pd.DataFrame, *, min_overlap: int = 1) -> pd.DataFrame:

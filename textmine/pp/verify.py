@@ -3,7 +3,8 @@
 Every identifier :func:`textmine.pp.protect` found (and every roster name and alias) is
 searched, as written, in every file of a folder about to become a run folder or a corpus
 folder: text files (CSV, JSON, YAML, HTML, Markdown, LaTeX, SVG), the string columns of
-parquet tables and the XML inside .xlsx/.docx files. A hit means a code path wrote text
+parquet tables, the XML inside .xlsx/.docx files and the project XML and source texts inside
+a .qdpx. A hit means a code path wrote text
 without passing it through the protection; the run then stops with
 :class:`~textmine.errors.ProtectError` naming the file and the kind of identifier (never the
 identifier), and nothing is written.
@@ -27,7 +28,9 @@ from textmine.pp.detect import _Trie
 
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".json", ".yaml", ".yml", ".txt", ".md", ".html",
                            ".htm", ".tex", ".svg", ".xml", ".log"})
-ZIP_SUFFIXES = frozenset({".xlsx", ".docx", ".odt", ".ods"})
+ZIP_SUFFIXES = frozenset({".xlsx", ".docx", ".odt", ".ods", ".qdpx"})
+#: members of those zips that hold text (a .qdpx keeps its sources as .txt)
+ZIP_TEXT_MEMBERS = (".xml", ".qde", ".txt")
 BINARY_SUFFIXES = frozenset({".npy", ".npz", ".png", ".pdf", ".jpg", ".jpeg", ".gif", ".pkl",
                              ".pt", ".bin", ".safetensors"})
 
@@ -74,7 +77,7 @@ def _texts(path: Path) -> Iterator[str]:
         try:
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():
-                    if member.endswith(".xml"):
+                    if member.lower().endswith(ZIP_TEXT_MEMBERS):
                         yield html.unescape(archive.read(member).decode("utf-8", "replace"))
         except zipfile.BadZipFile:
             yield path.read_bytes().decode("utf-8", "replace")
