@@ -25,3 +25,8 @@ class SegmentConfig(Section):
     tokenizer: Literal["minilm", "words"] = Field(
         "minilm", description="what max_tokens counts: MiniLM word pieces or words"
     )
+    model_max_tokens: int | None = Field(
+        256, ge=16,
+        description="what the embedding model reads, in MiniLM word pieces with its 2 special "
+        "tokens; a longer segment is split by sentences into windows within its turn "
+        "(counted, warned); none: never split (the model reads only the start)")
