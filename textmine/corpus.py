@@ -134,6 +134,24 @@ def _with_preamble_columns(documents: pd.DataFrame) -> pd.DataFrame:
     return documents[order + [c for c in documents.columns if c not in order]]
 
 
+def _result_line(result: Result) -> str:
+    """What a topics result holds, in a few numbers (outliers and reassignment included)."""
+    quality = result.info.get("quality") or {}
+    if result.kind != "topics" or "n_topics" not in quality:
+        return ""
+    line = (f", {quality['n_topics']} topics, largest "
+            f"{quality.get('largest_topic_share', float('nan')):.0%}")
+    if "n_reassigned" in quality:
+        line += (f"; {quality['n_outliers_before_reassignment']} outliers, "
+                 f"{quality['n_reassigned']} reassigned")
+    if quality.get("degenerate"):
+        line += "; degenerate"
+    stability = result.info.get("stability") or {}
+    if stability.get("mean_pairwise_ari") is not None:
+        line += f"; stability ARI {stability['mean_pairwise_ari']:.2f}"
+    return line
+
+
 @dataclass
 class Result:
     """A stored analysis result.
@@ -435,7 +453,7 @@ class Corpus:
         for key, matrix in self.embeddings.items():
             lines.append(f"  embeddings[{key!r}]: {matrix.shape[0]} x {matrix.shape[1]}")
         for key, result in self.results.items():
-            lines.append(f"  results[{key!r}]: {result.kind}")
+            lines.append(f"  results[{key!r}]: {result.kind}" + _result_line(result))
         warnings = self.uns.get("warnings", [])
         if warnings:
             lines.append(f"  warnings: {len(warnings)} (see corpus.uns['warnings'])")

@@ -50,6 +50,7 @@ interviewer interviewers facilitator moderator researcher transcriber transcribe
 transcription recorded recording audio video file filename project study title subject
 topic id ref reference code session group network organisation organization role job
 position department team language notes note attendees present wave round phase
+transcript interview
 """
 DETAIL_KEYS = frozenset(_DETAIL_WORDS.split())
 #: words that mark a line as speech rather than a title or a detail
@@ -137,11 +138,16 @@ def _line_start(text: str, position: int) -> int:
 
 
 def _is_detail(turn: Turn, text: str, counts: Counter) -> bool:
-    """A ``Key: value`` turn that states a detail: a known key, used once, a short value."""
+    """A ``Key: value`` turn that states a detail: a known key, used once, a short value.
+
+    Unlabelled lines after it (``Recorded online, 41 minutes``) are details too if they
+    read like details, not speech.
+    """
     words = turn.speaker.split()
-    value = text[turn.start_char:turn.end_char]
+    lines = _lines(text, turn.start_char, turn.end_char)
     return (bool(words) and words[0].casefold() in DETAIL_KEYS and counts[turn.speaker] == 1
-            and "\n" not in value and len(value.split()) <= MAX_DETAIL_WORDS)
+            and 0 < len(lines) <= MAX_LINES and len(lines[0].split()) <= MAX_DETAIL_WORDS
+            and not any(_spoken(line) for line in lines))
 
 
 def split_preamble(text: str, turns: Sequence[Turn], *,
@@ -178,8 +184,7 @@ def split_preamble(text: str, turns: Sequence[Turn], *,
     end = turns[0].end_char if found is not None else 0
     details = []
     while len(rest) > 1 and _is_detail(rest[0], text, counts):
-        details.append(" ".join(text[_line_start(text, rest[0].start_char):
-                                     rest[0].end_char].split()))
+        details.extend(_lines(text, _line_start(text, rest[0].start_char), rest[0].end_char))
         end = rest[0].end_char
         rest = rest[1:]
     if found is None and not details:

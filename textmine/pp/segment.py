@@ -72,21 +72,24 @@ def _balanced(spans: list[tuple[int, int]], sizes: list[int],
               budget: int) -> list[tuple[int, int]]:
     """Pack sentence spans into windows of at most ``budget`` tokens, of about equal size.
 
-    A 300-token turn becomes two windows of ~150 tokens, not one of 254 and a scrap of 46.
+    A 300-token turn becomes two windows of ~150 tokens, not one of 254 and a scrap of 46:
+    each window aims at the tokens still to place divided by the windows still needed, and
+    takes a sentence if at least half of it fits under that aim.
     """
-    total = sum(sizes)
-    target = math.ceil(total / max(1, math.ceil(total / budget)))
-    out, start, last, used = [], None, 0, 0
-    for span, size in zip(spans, sizes, strict=True):
-        if start is not None and (used + size > budget or used >= target):
-            out.append((start, last))
-            start, used = None, 0
-        if start is None:
-            start = span[0]
-        last = span[1]
-        used += size
-    if start is not None:
-        out.append((start, last))
+    remaining = sum(sizes)
+    n_left = max(1, math.ceil(remaining / budget))
+    out, i = [], 0
+    while i < len(spans):
+        target = remaining / n_left
+        j, used = i, 0
+        while j < len(spans) and (j == i or (used + sizes[j] <= budget
+                                             and used + sizes[j] / 2 <= target)):
+            used += sizes[j]
+            j += 1
+        out.append((spans[i][0], spans[j - 1][1]))
+        remaining -= used
+        n_left = max(1, n_left - 1, math.ceil(remaining / budget))
+        i = j
     return out
 
 
