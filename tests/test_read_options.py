@@ -76,7 +76,7 @@ def test_interviewer_per_document_and_warning_for_documents_without_one(tmp_path
     corpus = tm.io.read_transcripts(glob, metadata=str(tmp_path / "meta.csv"),
                                     interviewer_column="interviewer_label")
     asked = corpus.turns[corpus.turns["role"] == "interviewer"]
-    assert set(zip(asked["doc_id"], asked["speaker"])) == {
+    assert set(zip(asked["doc_id"], asked["speaker"], strict=True)) == {
         ("g1", "Speaker 1"), ("g2", "Speaker 2"), ("g3", "Interviewer")}
     assert corpus.uns["read"]["n_documents_without_interviewer"] == 0
     assert not any("no interviewer turn" in w for w in corpus.uns["warnings"])

@@ -13,9 +13,9 @@ class SegmentConfig(Section):
     """How turns become analysis segments."""
 
     unit: Literal["turn", "sentence", "window"] = Field(
-        "window", description="a segment is a speaker turn, a sentence, or a window of "
-        "sentences within a turn (up to max_tokens; chosen on every interview set, "
-        "docs/topics.md)"
+        "turn", description="a segment is a speaker turn (split when longer than the model "
+        "reads), a sentence, or a window of sentences within a turn (up to max_tokens); turn "
+        "was chosen on every interview set (docs/topics.md)"
     )
     max_tokens: int = Field(128, ge=8, description="token budget of a window")
     overlap: int = Field(0, ge=0, description="sentences shared by consecutive windows")

@@ -195,7 +195,10 @@ def degenerate_reasons(shape: dict[str, Any], cfg: TopicsConfig) -> list[str]:
     if shape["largest_topic_share"] > cfg.max_topic_share:
         reasons.append(f"one topic holds {shape['largest_topic_share']:.0%} of the segments "
                        f"(topics.max_topic_share is {cfg.max_topic_share:.0%})")
-    if shape["n_topics"] < cfg.min_topics:
+    # asking for fewer topics (nr_topics: 2) is a choice, not a collapse
+    fewest = min(cfg.min_topics, cfg.nr_topics) if isinstance(cfg.nr_topics, int) else \
+        cfg.min_topics
+    if shape["n_topics"] < fewest:
         reasons.append(f"{shape['n_topics']} topic(s) found (topics.min_topics is "
                        f"{cfg.min_topics})")
     return reasons
