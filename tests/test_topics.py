@@ -153,8 +153,12 @@ def test_stability_report(fitted):
 
 def test_reduce_to_a_requested_number_of_topics(example_embedded, cache):
     corpus = example_embedded.copy()
-    tm.tl.topics(corpus, seed=0, stability_seeds=0, nr_topics=12)
-    assert tm.get.quality(corpus)["n_topics"] <= 12
+    with pytest.warns(tm.TextmineWarning, match="after merging to topics.nr_topics"):
+        tm.tl.topics(corpus, seed=0, stability_seeds=0, nr_topics=12)
+    quality = tm.get.quality(corpus)
+    assert quality["n_topics"] <= 12
+    # merging made the large topic, as asked: warned and recorded, no HDBSCAN "remedy"
+    assert quality["degenerate"] and quality["remedy"] is None
 
 
 @pytest.mark.parametrize("representation", ["keybert", "mmr"])

@@ -347,12 +347,17 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     shape = topic_shape(model.topics_)
     reasons = degenerate_reasons(shape, cfg)
     remedy: dict[str, Any] | None = None
+    # the candidates are clusterings before any merging: with nr_topics the merge, which
+    # was asked for, made the large topic, and no HDBSCAN setting is a remedy for it
+    remedying = cfg.on_degenerate == "remedy" and cfg.nr_topics is None
     if reasons:
         _warn("topics are degenerate: " + "; ".join(reasons)
               + (": trying leaf selection and smaller topics (topics.on_degenerate)"
-                 if cfg.on_degenerate == "remedy" else
+                 if remedying else
+                 " after merging to topics.nr_topics - ask for more topics, or none"
+                 if cfg.nr_topics is not None else
                  " - set topics.on_degenerate: remedy, or try segment.unit: window"))
-    if reasons and cfg.on_degenerate == "remedy":
+    if reasons and remedying:
         size, samples = hdbscan_sizes(cfg, len(texts))
         for s in seeds[1:]:
             reductions[s] = reduce(s)
@@ -367,7 +372,14 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         if best:
             chosen = {k: evaluated[best][k] for k in
                       ("min_topic_size", "min_samples", "cluster_selection_method")}
-            model = fit(seed, chosen, reduced=reductions[seed])
+            remedied = fit(seed, chosen, reduced=reductions[seed])
+            if topic_shape(remedied.topics_)["largest_topic_share"] < shape[
+                    "largest_topic_share"] or not degenerate_reasons(
+                    topic_shape(remedied.topics_), cfg):
+                model = remedied
+            else:  # no better than the first fit (zero-shot topics, say): keep that
+                chosen, best = None, 0
+                remedy["chosen"] = 0
         left = degenerate_reasons(topic_shape(model.topics_), cfg)
         remedy["degenerate_after"] = left
         _warn("degenerate topics remedied with " + _describe(chosen) if best and not left
