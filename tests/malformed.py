@@ -368,9 +368,6 @@ def metadata_cases() -> list[Case]:
             date=["2020-01-02", "next week", "2020-03-04"])), name),
         Case("meta-ambiguous-date", _edit_csv(name, lambda f: f.assign(
             date=["03/04/2020", "2020-02-03", "2020-03-04"])), name),
-        Case("meta-reserved-column", _edit_csv(name, lambda f: f.assign(source="x")), name),
-        Case("meta-column-clashes-with-segments", _edit_csv(name, lambda f: f.assign(
-            speaker="x")), name),
         Case("meta-ragged", _write(name, "doc_id,group\nG1,R1,extra\nG2,x\n"), name),
         Case("meta-empty-file", _write(name, ""), name),
         Case("meta-binary", _write(name, _junk(11, 800)), name),

@@ -91,3 +91,62 @@ def test_metadata_rows_without_transcript_are_reported(tmp_path):
         corpus = tm.io.read_transcripts(_transcripts(tmp_path),
                                         metadata=str(tmp_path / "meta.csv"))
     assert corpus.n_docs == 2
+
+
+def test_doc_id_column_elsewhere_never_overwrites_the_join_key(tmp_path):
+    """Issue 10: with doc_id_column: file, a sheet's own doc_id column must not be the key.
+
+    It used to overwrite the ids silently: P01 got P02's network.
+    """
+    for name in ("P01", "P02"):
+        (tmp_path / f"{name}.txt").write_text(
+            "Interviewer: Why?\nP1: Because the network asked us to.\n")
+    (tmp_path / "meta.csv").write_text(
+        "file,doc_id,network\nP01,P02,North\nP02,P01,South\n")
+    with pytest.warns(tm.TextmineWarning, match="'doc_id' -> 'meta_doc_id'"):
+        corpus = tm.io.read_transcripts(str(tmp_path / "*.txt"),
+                                        metadata=str(tmp_path / "meta.csv"),
+                                        doc_id_column="file")
+    docs = corpus.documents.set_index("doc_id")
+    assert docs.loc["P01", "network"] == "North" and docs.loc["P02", "network"] == "South"
+    assert docs.loc["P01", "meta_doc_id"] == "P02"
+    assert "file" not in docs.columns  # the key column is doc_id itself
+    tm.pp.segment(corpus, unit="turn")
+    segs = corpus.segments.set_index("doc_id")
+    assert segs.loc["P01", "network"] == "North"
+
+
+def test_columns_named_like_textmines_are_kept_not_refused(tmp_path):
+    """role, source, text, speaker, format, sha256, doc_id: a researcher's own columns."""
+    for name in ("int01", "int02"):
+        (tmp_path / f"{name}.txt").write_text(
+            "Interviewer: What is your job?\nP1: I run the regional network office.\n")
+    sheet = pd.DataFrame({
+        "id": ["int01", "int02"], "role": ["Network manager", "Nurse"],
+        "source": ["Teams recording", "phone"], "text": ["yes", "no"],
+        "speaker": ["Ann", "Bo"], "format": ["video", "audio"], "sha256": ["a1", "b2"],
+        "doc_id": ["x", "y"], "meta_source": ["kept", "kept"], "network": ["N1", "N2"]})
+    sheet.to_csv(tmp_path / "meta.csv", index=False)
+    config = {"input": {"transcripts": str(tmp_path / "*.txt"),
+                        "metadata": str(tmp_path / "meta.csv"), "doc_id_column": "id"},
+              "segment": {"unit": "turn", "min_words": 1}, "embed": {"enabled": False}}
+    result = tm.run(config, out=tmp_path / "run")
+    documents = pd.read_parquet(tmp_path / "run" / "corpus" / "documents.parquet")
+    segments = pd.read_parquet(tmp_path / "run" / "corpus" / "segments.parquet")
+    docs = documents.set_index("doc_id")
+    # textmine's columns keep their meaning; the user's keep their values, under meta_<name>
+    assert docs.loc["int01", "source"].endswith("int01.txt")
+    assert docs.loc["int01", "format"] == "text"
+    assert docs.loc["int02", "meta_role"] == "Nurse"
+    # the sheet has its own meta_source: that one keeps its name, source gets one more prefix
+    assert docs.loc["int01", "meta_source"] == "kept"
+    assert docs.loc["int01", "meta_meta_source"] == "Teams recording"
+    for column in ("text", "speaker", "format", "sha256", "doc_id"):
+        assert f"meta_{column}" in docs.columns
+    assert docs.loc["int02", "network"] == "N2"  # other columns keep their names
+    # one name everywhere: the same columns on the segments, textmine's role untouched
+    assert set(segments["role"]) == {"participant"}
+    assert set(segments["meta_role"]) == {"Network manager", "Nurse"}
+    assert {"meta_text", "meta_speaker", "network"} <= set(segments.columns)
+    read = result.manifest["stages"]["read"]
+    assert read["renamed_columns"]["role"] == "meta_role"

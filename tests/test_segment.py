@@ -1,5 +1,7 @@
 """Segmentation on the real example study: units, budgets, overlap, roles, context."""
 
+import warnings
+
 import pytest
 
 import textmine as tm
@@ -90,13 +92,65 @@ def test_segment_ids_are_unique_and_name_their_span(corpus):
     assert first["segment_id"] == f"{first['doc_id']}:{first['start_char']}-{first['end_char']}"
 
 
-def test_long_turns_warn_about_model_truncation(focus_groups):
+def test_long_turns_warn_about_model_truncation_when_not_split(focus_groups):
     corpus = tm.io.read_transcripts(
         str(focus_groups / "masterTranscript.csv"), interviewer=["F"],
         columns={"doc_id": "Transcript", "speaker": "Participant", "text": "Comment"})
-    with pytest.warns(tm.TextmineWarning, match="longer than the embedding model"):
-        tm.pp.segment(corpus, unit="turn")
+    with pytest.warns(tm.TextmineWarning, match="longer than the embedding model's 256"):
+        tm.pp.segment(corpus, unit="turn", model_max_tokens=None)
     assert corpus.uns["segment"]["n_over_model_limit"] > 0
+    with pytest.warns(tm.TextmineWarning, match=r"\d+ turns were longer than the embedding"):
+        tm.pp.segment(corpus, unit="turn")
+    assert corpus.uns["segment"]["n_over_model_limit"] == 0
+    assert corpus.uns["segment"]["n_split_for_length"] > 0
+
+
+@pytest.fixture()
+def monologues(data_dir, tmp_path):
+    """Interviews whose answers are several thousand words: Commons speeches run together."""
+    import pandas as pd
+
+    speeches = pd.read_csv(data_dir / "uk_commons_covid_2020" / "uk_covid_speeches_2020.csv")
+    speeches = speeches[speeches["text"].str.split().str.len() > 400]
+    for k in range(2):
+        answers = [" ".join(speeches["text"].iloc[i].split()) for i in range(6 * k, 6 * k + 6)]
+        text = (f"Interview {k + 1}\n\nInterviewer: Could you say a bit more about that?\n"
+                f"Jane Roe: {' '.join(answers[:3])}\n"
+                "Interviewer: And then?\n"
+                f"Jane Roe: {answers[3]}\n\n{answers[4]}\n\n{answers[5]}\n")
+        (tmp_path / f"m{k}.txt").write_text(text, encoding="utf-8")
+    return tm.io.read_transcripts(str(tmp_path / "m*.txt"))
+
+
+@pytest.mark.parametrize("unit", ["turn", "sentence"])
+def test_turns_of_thousands_of_words_are_split_within_the_turn(monologues, unit):
+    words = monologues.turns["text"].str.split().str.len()
+    assert words.max() > 2000
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tm.pp.segment(monologues, unit=unit)
+    split = [str(w.message) for w in caught if "split by sentences" in str(w.message)]
+    assert len(split) == (unit == "turn")
+    segments = monologues.segments
+    sizes = token_counter("minilm")(segments["text"].tolist())
+    assert max(sizes) <= 254  # MiniLM's 256 with its two special tokens
+    _within_turns(monologues)
+    for seg in segments.itertuples():  # offsets round-trip to the source
+        source = monologues.sources[seg.doc_id]
+        assert tm.text.normalize_ws(source[seg.start_char:seg.end_char]) == seg.text
+    stats = monologues.uns["segment"]
+    if unit == "turn":
+        assert stats["n_split_for_length"] == 4  # the four participant turns
+        assert stats["n_split_pieces"] == len(segments)
+        # windows of about equal length: no scrap at the end of a turn
+        assert min(sizes) > 100
+        # together the pieces cover every word of each turn, in order, without overlap
+        for (doc_id, turn), group in segments.groupby(["doc_id", "turn"]):
+            row = monologues.turns.set_index(["doc_id", "turn"]).loc[(doc_id, turn)]
+            assert " ".join(group["text"]) == row["text"]
+    else:
+        assert stats["n_split_for_length"] == 0
+
 
 
 def test_resegmenting_drops_stale_embeddings(corpus):

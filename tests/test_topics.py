@@ -153,8 +153,12 @@ def test_stability_report(fitted):
 
 def test_reduce_to_a_requested_number_of_topics(example_embedded, cache):
     corpus = example_embedded.copy()
-    tm.tl.topics(corpus, seed=0, stability_seeds=0, nr_topics=12)
-    assert tm.get.quality(corpus)["n_topics"] <= 12
+    with pytest.warns(tm.TextmineWarning, match="after merging to topics.nr_topics"):
+        tm.tl.topics(corpus, seed=0, stability_seeds=0, nr_topics=12)
+    quality = tm.get.quality(corpus)
+    assert quality["n_topics"] <= 12
+    # merging made the large topic, as asked: warned and recorded, no HDBSCAN "remedy"
+    assert quality["degenerate"] and quality["remedy"] is None
 
 
 @pytest.mark.parametrize("representation", ["keybert", "mmr"])
@@ -209,3 +213,71 @@ def test_npmi_counts_windows_as_gensim_does():
     for mode in (True, False):
         _, occ, pairs, n = _window_counts([["a", "b"]], [["b", "a"]], 10, gensim=mode)
         assert n == 1 and pairs[0, 1] == 1
+
+
+def test_collapsed_clustering_is_warned_about_and_remedied(example_embedded, cache):
+    """HDBSCAN with min_samples equal to a large min_topic_size merges nearly everything."""
+    corpus = example_embedded.copy()
+    stats = {}
+    with pytest.warns(tm.TextmineWarning, match="topics are degenerate: one topic holds") as got:
+        tm.tl.topics(corpus, seed=0, stability_seeds=1, min_topic_size=40, min_samples=None,
+                     stats=stats)
+    messages = [str(w.message) for w in got]
+    assert any("remedied with cluster_selection_method" in m for m in messages)
+    quality = tm.get.quality(corpus)
+    remedy = quality["remedy"]
+    first = remedy["candidates"][0]
+    assert first["cluster_selection_method"] == "eom" and first["degenerate"]
+    assert first["largest_topic_share"] > 0.25
+    assert remedy["chosen"] > 0 and remedy["criterion"] == "mean_pairwise_ari"
+    chosen = remedy["candidates"][remedy["chosen"]]
+    assert not chosen["degenerate"] and remedy["degenerate_after"] == []
+    # what is reported is what the chosen setting gives, and it is no longer degenerate
+    assert quality["degenerate"] == []
+    assert quality["largest_topic_share"] <= 0.25
+    assert quality["n_topics"] == chosen["n_topics"]
+    assert quality["largest_topic_share"] == pytest.approx(chosen["largest_topic_share"])
+    assert stats["degenerate"] is True and stats["remedy"].startswith("cluster_selection")
+    # the stability refit used the chosen setting too
+    assert tm.get.stability(corpus)["mean_pairwise_ari"] == pytest.approx(
+        chosen["mean_pairwise_ari"])
+    # warn only: the degenerate fit is kept, and still reported as such
+    again = example_embedded.copy()
+    with pytest.warns(tm.TextmineWarning, match="degenerate"):
+        tm.tl.topics(again, seed=0, stability_seeds=0, min_topic_size=40, min_samples=None,
+                     on_degenerate="warn")
+    assert tm.get.quality(again)["degenerate"] and tm.get.quality(again)["remedy"] is None
+
+
+def test_low_stability_is_warned_about_and_recorded(fitted):
+    corpus, _ = fitted
+    report = tm.get.stability(corpus)
+    assert report["below_min_stability"] is (report["mean_pairwise_ari"] < 0.6)
+    again = corpus.copy()
+    with pytest.warns(tm.TextmineWarning, match="topics change with the seed"):
+        tm.tl.topics(again, seed=0, stability_seeds=2, min_stability=0.999)
+    assert tm.get.stability(again)["below_min_stability"] is True
+    assert tm.get.quality(again)["stable"] is False
+
+
+def test_reassignment_is_counted(fitted, caplog):
+    corpus, stats = fitted
+    quality = tm.get.quality(corpus)
+    assignments = tm.get.assignments(corpus)
+    assert quality["n_reassigned"] == (assignments["assignment"] == "reassigned").sum()
+    assert quality["n_outliers_before_reassignment"] == quality["n_reassigned"] + (
+        assignments["topic"] < 0).sum()
+    assert quality["reassigned_share"] == pytest.approx(quality["n_reassigned"] / len(corpus))
+    assert stats["n_reassigned"] == quality["n_reassigned"]
+    summary = corpus.summary()
+    assert f"{quality['n_reassigned']} reassigned" in summary
+
+
+def test_terms_never_repeat_a_word_nor_use_spoken_fillers(fitted):
+    corpus, _ = fitted
+    spoken = {"think", "yeah", "kind", "sort", "really", "mean", "going", "know", "like"}
+    for terms in tm.get.topic_info(corpus)["terms"]:
+        for term in terms.split():
+            words = term.split("_")
+            assert len(set(words)) == len(words), term  # no buttons_buttons
+            assert not set(words) & spoken, term

@@ -40,12 +40,60 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 DOCUMENT_COLUMNS = ["doc_id", "source", "format", "labels", "sha256", "n_chars", "n_turns"]
+#: document columns read from a transcript's preamble (textmine.io.preamble); optional
+PREAMBLE_COLUMNS = ["preamble_chars", "preamble_title", "preamble_keywords",
+                    "preamble_speakers", "preamble_details"]
 TURN_COLUMNS = ["doc_id", "turn", "speaker", "role", "start_char", "end_char", "start_time",
                 "text"]
 SEGMENT_COLUMNS = ["segment_id", "doc_id", "speaker", "role", "turn", "start_char", "end_char",
                    "text"]
 CODE_COLUMNS = ["doc_id", "start_char", "end_char", "code", "code_path", "coder"]
 SEGMENT_CODE_COLUMNS = ["segment_id", "code", "code_path", "overlap_chars"]
+#: prefix given to a metadata column whose name textmine uses (see metadata_names)
+METADATA_PREFIX = "meta_"
+
+
+def reserved_columns() -> list[str]:
+    """Column names textmine owns in documents and segments: never a metadata column's."""
+    return list(dict.fromkeys(DOCUMENT_COLUMNS + PREAMBLE_COLUMNS + SEGMENT_COLUMNS))
+
+
+def metadata_names(columns: list[str], *, key: str | None = None) -> dict[str, str]:
+    """The names a metadata sheet's columns get in ``documents`` and ``segments``.
+
+    A user's column keeps its name unless textmine uses that name for its own column in
+    either table (``source``, ``format``, ``sha256``... in documents; ``speaker``, ``role``,
+    ``text``... in segments; ``doc_id``, the join key, when the sheet's ids come from another
+    column): then it is ``meta_<name>`` in both tables, so that it has one name everywhere
+    and textmine's columns keep the meaning other tools rely on. ``meta_`` is repeated if the
+    sheet already has a column of that name.
+
+    Parameters
+    ----------
+    columns
+        The sheet's columns, in order.
+    key
+        The column holding the ids (``input.doc_id_column``); it becomes ``doc_id``.
+
+    Returns
+    -------
+    dict
+        Sheet column -> column name in the corpus (every column, renamed or not).
+    """
+    reserved = set(reserved_columns())
+    taken = {c for c in columns if c not in reserved and c != key}
+    names: dict[str, str] = {}
+    for column in columns:
+        if column == key:
+            names[column] = "doc_id"
+            continue
+        name = column
+        if name in reserved:
+            while name in reserved or name in taken:
+                name = METADATA_PREFIX + name
+            taken.add(name)
+        names[column] = name
+    return names
 
 _DTYPES = {
     "doc_id": "str", "source": "str", "format": "str", "labels": "str", "sha256": "str",
@@ -69,6 +117,39 @@ def _frame(data: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
         if dtype and str(data[column].dtype) != dtype:
             data[column] = data[column].astype(dtype)
     return data
+
+
+def _with_preamble_columns(documents: pd.DataFrame) -> pd.DataFrame:
+    """Documents with the preamble columns (empty where no preamble was read)."""
+    missing = [c for c in PREAMBLE_COLUMNS if c not in documents.columns]
+    if not missing:
+        return documents
+    documents = documents.copy()
+    for column in missing:
+        documents[column] = (pd.Series(0, index=documents.index, dtype="int64")
+                             if column == "preamble_chars"
+                             else pd.Series(None, index=documents.index, dtype="str"))
+    # textmine's columns first, then the user's metadata in the sheet's order
+    order = DOCUMENT_COLUMNS + PREAMBLE_COLUMNS
+    return documents[order + [c for c in documents.columns if c not in order]]
+
+
+def _result_line(result: Result) -> str:
+    """What a topics result holds, in a few numbers (outliers and reassignment included)."""
+    quality = result.info.get("quality") or {}
+    if result.kind != "topics" or "n_topics" not in quality:
+        return ""
+    line = (f", {quality['n_topics']} topics, largest "
+            f"{quality.get('largest_topic_share', float('nan')):.0%}")
+    if "n_reassigned" in quality:
+        line += (f"; {quality['n_outliers_before_reassignment']} outliers, "
+                 f"{quality['n_reassigned']} reassigned")
+    if quality.get("degenerate"):
+        line += "; degenerate"
+    stability = result.info.get("stability") or {}
+    if stability.get("mean_pairwise_ari") is not None:
+        line += f"; stability ARI {stability['mean_pairwise_ari']:.2f}"
+    return line
 
 
 @dataclass
@@ -119,7 +200,7 @@ class Corpus:
         uns: Mapping[str, Any] | None = None,
         protection: Protection | None = None,
     ) -> None:
-        self.documents = _frame(documents, DOCUMENT_COLUMNS)
+        self.documents = _with_preamble_columns(_frame(documents, DOCUMENT_COLUMNS))
         self.turns = _frame(turns, TURN_COLUMNS)
         self.codes = _frame(codes, CODE_COLUMNS)
         self.segments = self._with_metadata(
@@ -140,16 +221,17 @@ class Corpus:
     # ------------------------------------------------------------------ structure
     @property
     def metadata_columns(self) -> list[str]:
-        """Document metadata columns (joined onto every segment)."""
-        return [c for c in self.documents.columns if c not in DOCUMENT_COLUMNS]
+        """Document metadata columns (joined onto every segment): the sheet's columns."""
+        return [c for c in self.documents.columns
+                if c not in DOCUMENT_COLUMNS and c not in PREAMBLE_COLUMNS]
 
     def _with_metadata(self, core: pd.DataFrame) -> pd.DataFrame:
         meta = self.metadata_columns
         clash = [c for c in meta if c in SEGMENT_COLUMNS]
-        if clash:
+        if clash:  # read_metadata renames such columns (metadata_names): a bug if seen
             raise CorpusError(
                 f"metadata column(s) {clash} clash with segment columns",
-                hint="rename them in the metadata sheet",
+                hint="name them as textmine.corpus.metadata_names does (meta_<name>)",
             )
         if not meta:
             return core.reset_index(drop=True)
@@ -352,6 +434,10 @@ class Corpus:
                 + ", ".join(f"{r} {n}" for r, n in
                             self.segments["role"].value_counts().sort_index().items())
             )
+        n_preambles = int((self.documents["preamble_chars"] > 0).sum())
+        if n_preambles:
+            lines.append(f"  preambles: {n_preambles} documents (text before the first turn: "
+                         "document context, not speech)")
         if self.metadata_columns:
             lines.append("  metadata: " + ", ".join(self.metadata_columns))
         if len(self.codes):
@@ -367,7 +453,7 @@ class Corpus:
         for key, matrix in self.embeddings.items():
             lines.append(f"  embeddings[{key!r}]: {matrix.shape[0]} x {matrix.shape[1]}")
         for key, result in self.results.items():
-            lines.append(f"  results[{key!r}]: {result.kind}")
+            lines.append(f"  results[{key!r}]: {result.kind}" + _result_line(result))
         warnings = self.uns.get("warnings", [])
         if warnings:
             lines.append(f"  warnings: {len(warnings)} (see corpus.uns['warnings'])")

@@ -68,7 +68,9 @@ def read_inputs(cfg: Config, stages: Stages) -> tuple[Corpus, dict[str, Any]]:
     with stages("read") as record:
         corpus = io.read_transcripts(cfg.input.transcripts, **_input_options(cfg))
         record.update(documents=corpus.n_docs, turns=len(corpus.turns),
-                      speakers=int(corpus.turns["speaker"].nunique()))
+                      speakers=int(corpus.turns["speaker"].nunique()),
+                      **{k: v for k, v in corpus.uns.get("read", {}).items()
+                         if k.startswith("n_") or k == "renamed_columns"})
     projects = _input_projects(corpus)
     if cfg.codes.path or projects:
         with stages("codes") as record:

@@ -10,6 +10,20 @@ from pydantic import Field, field_validator
 
 from textmine.config.base import Section, not_blank
 
+#: speaker names with the interviewer role unless input.interviewer replaces them
+BUILTIN_INTERVIEWER = ("Interviewer", "I")
+#: lines that are never speech unless input.skip_lines replaces them: Otter's trailer
+BUILTIN_SKIP_LINES = (r"^\s*Transcribed by https?://otter\.ai\s*$",)
+#: a list that adds to textmine's built-in entries, or {replace: [...]} that replaces them
+ExtendableList = list[str] | dict[Literal["replace"], list[str]]
+
+
+def extended(value: ExtendableList, builtin: tuple[str, ...]) -> list[str]:
+    """The entries in force: the built-ins and the user's, or only the user's if replaced."""
+    if isinstance(value, dict):
+        return list(value["replace"])
+    return list(dict.fromkeys([*builtin, *value]))
+
 
 class TableColumns(Section):
     """Columns of a one-turn-per-row transcript table (CSV/XLSX)."""
@@ -58,10 +72,14 @@ class InputConfig(Section):
         description="metadata column -> date format(s) (strftime, e.g. '%d/%m/%Y') or 'iso'; "
         "no time-zone directives (%z, %Z)",
     )
-    interviewer: list[str] = Field(
-        default_factory=lambda: ["Interviewer", "I"],
-        description="speaker names or regular expressions with the interviewer role",
+    interviewer: ExtendableList = Field(
+        default_factory=list,
+        description="speaker names or regular expressions with the interviewer role, added to "
+        "Interviewer and I; {replace: [...]} to use only yours",
     )
+    interviewer_column: str | None = Field(
+        None, description="metadata column naming each transcript's interviewer label(s) "
+        "(e.g. 'Speaker 1'; several separated by ';'), added to input.interviewer for it")
     participants: list[str] | None = Field(
         None, description="if given, speakers matching neither list get the role 'unknown'"
     )
@@ -74,9 +92,10 @@ class InputConfig(Section):
     line_speakers: dict[str, str] = Field(
         default_factory=dict, description="speaker -> regex: lines matching it are theirs"
     )
-    skip_lines: list[str] = Field(
-        default_factory=lambda: [r"^\s*Transcribed by https?://otter\.ai\s*$"],
-        description="regexes of lines that are not speech (export trailers, page numbers)",
+    skip_lines: ExtendableList = Field(
+        default_factory=list,
+        description="regexes of lines that are not speech (page numbers...), added to the "
+        "built-in Otter trailer; {replace: [...]} to use only yours",
     )
     unlabelled_speaker: str | None = Field(
         None, description="speaker of lines without a label (default: continue the turn)"
@@ -130,7 +149,28 @@ class InputConfig(Section):
                         "cells)")
         return value
 
-    @field_validator("line_speakers", "skip_lines")
+    def interviewer_names(self) -> list[str]:
+        """Interviewer names and patterns in force (built-ins unless replaced)."""
+        return extended(self.interviewer, BUILTIN_INTERVIEWER)
+
+    def skip_patterns(self) -> list[str]:
+        """Skip-line patterns in force (built-ins unless replaced)."""
+        return extended(self.skip_lines, BUILTIN_SKIP_LINES)
+
+    @field_validator("skip_lines", "interviewer")
+    @classmethod
+    def _replace_form(cls, value: ExtendableList):
+        if isinstance(value, dict) and "replace" not in value:
+            raise ValueError("expected a list (added to the built-ins) or {replace: [...]}")
+        return value
+
+    @field_validator("skip_lines")
+    @classmethod
+    def _skip_lines_compile(cls, value: ExtendableList):
+        cls._regexes_compile(value["replace"] if isinstance(value, dict) else value)
+        return value
+
+    @field_validator("line_speakers")
     @classmethod
     def _regexes_compile(cls, value: dict[str, str] | list[str]):
         items = value.items() if isinstance(value, dict) else enumerate(value)

@@ -13,7 +13,9 @@ class SegmentConfig(Section):
     """How turns become analysis segments."""
 
     unit: Literal["turn", "sentence", "window"] = Field(
-        "turn", description="a segment is a speaker turn, a sentence, or a window of sentences"
+        "turn", description="a segment is a speaker turn (split when longer than the model "
+        "reads), a sentence, or a window of sentences within a turn (up to max_tokens); turn "
+        "was chosen on every interview set (docs/topics.md)"
     )
     max_tokens: int = Field(128, ge=8, description="token budget of a window")
     overlap: int = Field(0, ge=0, description="sentences shared by consecutive windows")
@@ -25,3 +27,8 @@ class SegmentConfig(Section):
     tokenizer: Literal["minilm", "words"] = Field(
         "minilm", description="what max_tokens counts: MiniLM word pieces or words"
     )
+    model_max_tokens: int | None = Field(
+        256, ge=16,
+        description="what the embedding model reads, in MiniLM word pieces with its 2 special "
+        "tokens; a longer segment is split by sentences into windows within its turn "
+        "(counted, warned); none: never split (the model reads only the start)")

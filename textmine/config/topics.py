@@ -59,6 +59,19 @@ class TopicsConfig(Section):
     stability_seeds: int = Field(
         3, ge=0, description="refits with other seeds for the stability report (0: none)"
     )
+    min_stability: float = Field(
+        0.6, ge=-1, le=1,
+        description="warn (log, quality.json, stability.json) when the refits' mean pairwise "
+        "ARI is below this")
+    max_topic_share: float = Field(
+        0.25, gt=0, le=1,
+        description="a topic holding more than this share of the segments makes the result "
+        "degenerate: warned, and remedied (on_degenerate)")
+    min_topics: int = Field(
+        3, ge=1, description="fewer topics than this makes the result degenerate")
+    on_degenerate: Literal["remedy", "warn"] = Field(
+        "remedy", description="remedy: also try leaf selection and smaller topics, keep the "
+        "best by a label-free criterion (docs/topics.md); warn: only warn")
 
     @field_validator("nr_topics")
     @classmethod

@@ -3,6 +3,11 @@
 Dates are parsed only where the config names the column and its format. Without a format
 (``iso``), only ISO dates (``2020-03-23``) are accepted: ``03/04/2020`` could be March or
 April, and textmine does not guess; the error says which format key to set.
+
+A column is never refused for its name. One that textmine uses for its own column
+(``source``, ``role``, ``text``, ``doc_id`` when the ids come from another column...) is
+kept as ``meta_<name>`` (:func:`textmine.corpus.metadata_names`); the renaming is recorded
+in the returned frame's ``attrs["renamed_columns"]``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from textmine.corpus import metadata_names
 from textmine.errors import MetadataError
 from textmine.io.tables import join_key, read_table, require_columns, row_line
 
@@ -65,6 +71,8 @@ def read_metadata(
 
     ``columns`` keeps only those columns (besides the id): a sheet that is also the
     transcript table need not repeat its text as metadata.
+    The id column becomes ``doc_id``; a column named like one of textmine's own becomes
+    ``meta_<name>`` (``attrs["renamed_columns"]`` maps sheet name -> new name).
 
     Raises
     ------
@@ -98,20 +106,26 @@ def read_metadata(
             f"(also on line {row_line(frame, first)})",
             path=path, line=row_line(frame, position), hint="keep one row per transcript",
         )
+    names = metadata_names(list(frame.columns), key=doc_id_column)
+    # a sheet column called doc_id is the user's, not the join key, when the ids are in
+    # another column: it is kept as meta_doc_id and never overwrites the ids
     out = pd.DataFrame({"doc_id": frame[doc_id_column].astype("str")})
     for column in frame.columns:
         if column == doc_id_column or column == " doc_id":
             continue
+        name = names[column]
         if column in (dates or {}):
             fmts = dates[column]
             fmts = [fmts] if isinstance(fmts, str) else list(fmts)
-            out[column] = pd.to_datetime(pd.Series([
+            out[name] = pd.to_datetime(pd.Series([
                 parse_date(v, fmts, path=path, line=row_line(frame, i), column=column)
                 for i, v in enumerate(frame[column])
             ], dtype=object))
         else:
-            out[column] = pd.Series(
+            out[name] = pd.Series(
                 [None if v is None else str(v) for v in frame[column]], dtype="str")
+    out.attrs["renamed_columns"] = {c: n for c, n in names.items()
+                                    if c != doc_id_column and n != c}
     for column in dates or {}:
         if column not in frame.columns:
             raise MetadataError(

@@ -12,12 +12,14 @@ vtt, srt   .vtt .srt (Teams, Zoom captions)    rendered turns (see textmine.io.r
 table      .csv .tsv .xlsx, one turn per row   rendered turns (see textmine.io.render)
 =========  ==================================  =========================================
 
-Speaker turns in text, docx and odt are found by :mod:`textmine.io.speakers`.
+Speaker turns in text, docx and odt are found by :mod:`textmine.io.speakers`; text before
+the first turn (an Otter header, a Word file's title and details) is read as the document's
+preamble by :mod:`textmine.io.preamble`, never as speech.
 
 A QDA project (``qdpx``: REFI-QDA ``.qdpx``; ``qualcoder``: a QualCoder ``.qda`` folder;
 ``taguette``: a Taguette ``.sqlite3``) is read by :mod:`textmine.io.qda`: each text source is a
-transcript (its plain text, speaker turns found as in a .txt), its cases and variables become
-document metadata, and the pipeline takes its codings as the human codes.
+transcript (its plain text, speaker turns and preamble found as in a .txt), its cases and
+variables become document metadata, and the pipeline takes its codings as the human codes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from textmine.config import InputConfig, validate_section
-from textmine.corpus import DOCUMENT_COLUMNS, SEGMENT_COLUMNS, Corpus
+from textmine.corpus import DOCUMENT_COLUMNS, Corpus, metadata_names
 from textmine.errors import (
     InputError,
     MetadataError,
@@ -46,9 +48,10 @@ from textmine.io.captions import caption_turns
 from textmine.io.decode import decode, read_bytes
 from textmine.io.documents import docx_text, odt_text
 from textmine.io.metadata import read_metadata
+from textmine.io.preamble import Preamble, split_preamble
 from textmine.io.render import render_turns
 from textmine.io.roles import RoleRules
-from textmine.io.speakers import Turn, parse_timestamp, parse_turns
+from textmine.io.speakers import PREAMBLE_SPEAKER, Turn, parse_timestamp, parse_turns
 from textmine.io.tables import join_key, read_table, require_columns, row_line
 from textmine.text import iter_lines, normalize_ws
 
@@ -75,6 +78,7 @@ class Transcript:
     sha256: str
     notes: list[str] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)  # a QDA project's cases, variables
+    preamble: Preamble = field(default_factory=Preamble)
 
 
 def _format_of(path: Path, requested: str) -> str:
@@ -114,16 +118,24 @@ def _project_transcripts(path: Path, fmt: str, cfg: InputConfig) -> list[Transcr
 
 def _text_transcript(doc_id: str, path: Path, fmt: str, text: str, sha: str,
                      cfg: InputConfig) -> Transcript:
-    """Speaker turns of a decoded text (a .txt, .docx, .odt or a QDA project's source)."""
+    """Speaker turns of a decoded text (a .txt, .docx, .odt or a QDA project's source).
+
+    Text before the first turn is the document's preamble (:mod:`textmine.io.preamble`).
+    """
     _check_line_lengths(text, path, cfg.max_line_chars)
     rules = {name: re.compile(p) for name, p in cfg.line_speakers.items()}
     parsed = parse_turns(text, labels=cfg.labels, line_speakers=rules,
                          unlabelled_speaker=cfg.unlabelled_speaker, speakers=cfg.speakers,
-                         skip_lines=[re.compile(p) for p in cfg.skip_lines])
-    if not parsed.turns:
+                         skip_lines=[re.compile(p) for p in cfg.skip_patterns()])
+    preamble, turns = split_preamble(text, parsed.turns, labels=parsed.labels)
+    notes = parsed.notes
+    if not any(t.speaker == PREAMBLE_SPEAKER and t.label == "preamble" for t in turns):
+        notes = [n for n in notes if not n.startswith("text before the first speaker label")]
+    if not turns:
         raise TranscriptError("empty transcript: no speaker turn with text", path=path,
                               hint=EMPTY_HINT)
-    return Transcript(doc_id, path, fmt, text, parsed.turns, parsed.labels, sha, parsed.notes)
+    return Transcript(doc_id, path, fmt, text, turns, parsed.labels, sha, notes,
+                      preamble=preamble)
 
 
 def _table_transcripts(path: Path, cfg: InputConfig, sha: str,
@@ -349,14 +361,15 @@ def _with_project_metadata(documents: pd.DataFrame, read: dict[str, Transcript],
     if not rows:
         return documents
     columns = list(dict.fromkeys(k for values in rows.values() for k in values))
-    reserved = set(DOCUMENT_COLUMNS) | set(SEGMENT_COLUMNS)
-    renamed = {c: f"variable_{c}" for c in columns if c in reserved}
+    # the same naming rule as a metadata sheet's: a name textmine uses becomes meta_<name>
+    names = metadata_names(columns)
+    renamed = {c: n for c, n in names.items() if c != n}
     if renamed:
         notes.append(f"QDA project variable(s) {sorted(renamed)} are named like textmine's own "
                      f"columns: read as {sorted(renamed.values())}")
     meta = pd.DataFrame({"doc_id": list(documents["doc_id"])})
     for column in columns:
-        meta[renamed.get(column, column)] = pd.Series(
+        meta[names[column]] = pd.Series(
             [rows.get(d, {}).get(column) for d in meta["doc_id"]], dtype="str")
     return documents.merge(meta, on="doc_id", how="left", validate="one_to_one")
 
@@ -379,12 +392,21 @@ def read_transcripts(
         Keys of the ``input`` config section: ``format``, ``labels``, ``encoding``,
         ``metadata``, ``doc_id_column``, ``dates``, ``interviewer``, ``participants``,
         ``other``, ``speakers``, ``line_speakers``, ``unlabelled_speaker``,
-        ``on_no_speakers``, ``columns``, ``sheet``.
+        ``on_no_speakers``, ``columns``, ``sheet``, ``skip_lines``, ``interviewer_column``.
 
     Returns
     -------
     Corpus
-        Documents, turns (with roles) and the source texts; not yet segmented.
+        Documents, turns (with roles) and the source texts; not yet segmented. What the read
+        found beyond the turns (preambles, unknown speakers, transcripts without an
+        interviewer turn, renamed metadata columns) is in ``corpus.uns["read"]``.
+
+    Notes
+    -----
+    Roles: ``input.interviewer`` (added to the built-in ``Interviewer`` and ``I``), and per
+    transcript the labels in its ``input.interviewer_column`` cell. When some transcripts
+    have interviewer turns and others none, the read warns: the others' questions would be
+    analysed as participant speech.
 
     Examples
     --------
@@ -411,24 +433,6 @@ def read_transcripts(
                 where = (f"{file.name} ({transcript.doc_id})"
                          if transcript.format in PROJECT_BY_SUFFIX.values() else file.name)
                 notes.append(f"{where}: {note}")
-    roles = RoleRules(cfg.interviewer, cfg.participants, cfg.other)
-    turn_rows = []
-    for doc_id, transcript in read.items():
-        for number, turn in enumerate(transcript.turns):
-            turn_rows.append({
-                "doc_id": doc_id, "turn": number, "speaker": turn.speaker,
-                "role": roles.role(turn.speaker), "start_char": turn.start_char,
-                "end_char": turn.end_char,
-                "start_time": float("nan") if turn.start_time is None else turn.start_time,
-                "text": normalize_ws(transcript.text[turn.start_char:turn.end_char]),
-            })
-    turns = pd.DataFrame(turn_rows)
-    unknown = turns.loc[turns["role"] == "unknown", "speaker"].value_counts()
-    if len(unknown):
-        notes.append(
-            f"{len(unknown)} speaker(s) with role 'unknown' ({int(unknown.sum())} turns): "
-            + ", ".join(repr(s) for s in unknown.index[:10])
-            + " - add them to input.interviewer, input.participants or input.other")
     documents = pd.DataFrame({
         "doc_id": list(read),
         "source": [str(t.path) for t in read.values()],
@@ -437,8 +441,22 @@ def read_transcripts(
         "sha256": [t.sha256 for t in read.values()],
         "n_chars": [len(t.text) for t in read.values()],
         "n_turns": [len(t.turns) for t in read.values()],
+        "preamble_chars": [t.preamble.end_char for t in read.values()],
+        "preamble_title": [t.preamble.title for t in read.values()],
+        "preamble_keywords": [t.preamble.keywords for t in read.values()],
+        "preamble_speakers": [t.preamble.speakers for t in read.values()],
+        "preamble_details": [" | ".join(t.preamble.details) or None for t in read.values()],
     })
+    for column in ("preamble_title", "preamble_keywords", "preamble_speakers",
+                   "preamble_details"):
+        documents[column] = documents[column].astype("str")
     documents = _with_project_metadata(documents, read, notes)
+    report: dict[str, Any] = {}
+    per_document: dict[str, list[str]] = {}
+    if cfg.interviewer_column and not cfg.metadata:
+        raise InputError("input.interviewer_column needs input.metadata, the sheet it is in",
+                         key="input.interviewer_column",
+                         hint="set input.metadata, or remove input.interviewer_column")
     if cfg.metadata:
         meta_path = Path(cfg.metadata).expanduser()
         meta_path = meta_path if meta_path.is_absolute() else base / meta_path
@@ -463,14 +481,90 @@ def read_transcripts(
             notes.append(f"{meta_path.name}: column(s) {from_project} replace the QDA "
                          "project's values of the same name")
             documents = documents.drop(columns=from_project)
-        reserved = set(documents.columns) | set(SEGMENT_COLUMNS)
-        clash = [c for c in meta.columns if c != "doc_id" and c in reserved]
-        if clash:
-            raise MetadataError(f"column(s) {clash} are reserved by textmine", path=meta_path,
-                                line=1, hint="rename them in the metadata sheet")
+        renamed = meta.attrs.get("renamed_columns", {})
+        if renamed:
+            report["renamed_columns"] = dict(renamed)
+            notes.append(f"{meta_path.name}: column(s) named like textmine's own are kept as "
+                         + ", ".join(f"{old!r} -> {new!r}" for old, new in renamed.items()))
+        if cfg.interviewer_column:
+            per_document = _interviewer_cells(meta, renamed, cfg.interviewer_column, meta_path)
         documents = documents.merge(meta, on="doc_id", how="left", validate="one_to_one")
+    turns = _turn_table(read, cfg, per_document)
+    report.update(_read_report(read, turns, notes))
     for note in notes:
         warnings.warn(note, TextmineWarning, stacklevel=2)
     corpus = Corpus(documents, turns, sources={d: t.text for d, t in read.items()},
-                    uns={"warnings": notes, "input": cfg.model_dump(mode="json")})
+                    uns={"warnings": notes, "input": cfg.model_dump(mode="json"),
+                         "read": report})
     return corpus
+
+
+def _interviewer_cells(meta: pd.DataFrame, renamed: dict[str, str], column: str,
+                       path: Path) -> dict[str, list[str]]:
+    """doc_id -> the interviewer labels its ``input.interviewer_column`` cell names."""
+    name = renamed.get(column, column)
+    if name not in meta.columns:
+        raise MetadataError(
+            f"no column {column!r} for input.interviewer_column; the sheet has: "
+            + ", ".join(repr(renamed.get(c, c)) for c in meta.columns if c != "doc_id"),
+            path=path, line=1, key="input.interviewer_column",
+            hint="name the column that holds each transcript's interviewer label")
+    out = {}
+    for doc_id, cell in zip(meta["doc_id"], meta[name], strict=True):
+        if isinstance(cell, str) and cell.strip():
+            out[doc_id] = [part.strip() for part in cell.split(";") if part.strip()]
+    return out
+
+
+def _turn_table(read: dict[str, Transcript], cfg: InputConfig,
+                per_document: dict[str, list[str]]) -> pd.DataFrame:
+    """Every turn with its role (the config's rules, plus each document's interviewer)."""
+    interviewer = cfg.interviewer_names()
+    rules = RoleRules(interviewer, cfg.participants, cfg.other)
+    turn_rows = []
+    for doc_id, transcript in read.items():
+        roles = rules
+        if per_document.get(doc_id):
+            # the cell holds labels, matched as plain names (they may contain regex symbols)
+            own = [re.escape(label) for label in per_document[doc_id]]
+            roles = RoleRules([*interviewer, *own], cfg.participants, cfg.other)
+        for number, turn in enumerate(transcript.turns):
+            turn_rows.append({
+                "doc_id": doc_id, "turn": number, "speaker": turn.speaker,
+                "role": roles.role(turn.speaker), "start_char": turn.start_char,
+                "end_char": turn.end_char,
+                "start_time": float("nan") if turn.start_time is None else turn.start_time,
+                "text": normalize_ws(transcript.text[turn.start_char:turn.end_char]),
+            })
+    return pd.DataFrame(turn_rows)
+
+
+def _read_report(read: dict[str, Transcript], turns: pd.DataFrame,
+                 notes: list[str]) -> dict[str, Any]:
+    """Counts for the read summary; adds the warnings about unknown roles to ``notes``."""
+    unknown = turns.loc[turns["role"] == "unknown", "speaker"].value_counts()
+    if len(unknown):
+        notes.append(
+            f"{len(unknown)} speaker(s) with role 'unknown' ({int(unknown.sum())} turns): "
+            + ", ".join(repr(s) for s in unknown.index[:10])
+            + " - add them to input.interviewer, input.participants or input.other")
+    asked = set(turns.loc[turns["role"] == "interviewer", "doc_id"])
+    without = [d for d in read if d not in asked]
+    if asked and without:
+        notes.append(
+            f"{len(without)} of {len(read)} transcripts have no interviewer turn while the "
+            f"others do (e.g. {without[0]!r}): their questions, if any, are analysed as "
+            "participant speech - name their interviewer's label in input.interviewer, or per "
+            "transcript in the metadata column input.interviewer_column")
+    preambles = [t.preamble for t in read.values() if t.preamble]
+    return {
+        "n_preambles": len(preambles),
+        "n_preamble_titles": sum(p.title is not None for p in preambles),
+        "n_preamble_keywords": sum(p.keywords is not None for p in preambles),
+        "n_preamble_speakers": sum(p.speakers is not None for p in preambles),
+        "n_unknown_turns": int(unknown.sum()),
+        "n_documents_without_interviewer": len(without) if asked else 0,
+        "documents_without_interviewer": without[:20] if asked else [],
+    }
+
+

@@ -1,8 +1,11 @@
 """Words that must not become topic terms: English stop words plus transcript fillers.
 
-``textmine/data/fillers.txt`` holds fillers and hedges (``um``, ``yeah``, ``you know``,
-``kind of``...). Single words join scikit-learn's English stop-word list; phrases are deleted
-from the text before terms are counted, so ``kind of`` disappears while ``kind staff`` stays.
+``textmine/data/fillers.txt`` holds fillers and hedges (``um``, ``yeah``, ``think``,
+``you know``, ``kind of``...). Single words join scikit-learn's English stop-word list;
+phrases are deleted from the text before terms are counted. :class:`TermVectorizer` counts
+words and n-grams as scikit-learn's ``CountVectorizer`` does, except that an n-gram repeating
+a word (``buttons buttons``, from "buttons, buttons") is never a term: it says nothing the
+word alone does not, and pushes real terms out of the top ten.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 
 @lru_cache(maxsize=1)
@@ -59,3 +62,24 @@ class PhraseRemover:
 
     def __setstate__(self, state):
         self.__init__(state["phrases"])
+
+
+def _distinct_words(term: str) -> bool:
+    words = term.split()
+    return len(words) == len(set(words))
+
+
+class TermVectorizer(CountVectorizer):
+    """scikit-learn's ``CountVectorizer`` without n-grams that repeat a word.
+
+    Same parameters; ``good good`` or ``data the data`` (stop word removed) are dropped from
+    the vocabulary, single words and n-grams of distinct words are counted as usual.
+    """
+
+    def build_analyzer(self):  # noqa: D102 - CountVectorizer's hook
+        analyze = super().build_analyzer()
+
+        def terms(doc):
+            return [t for t in analyze(doc) if " " not in t or _distinct_words(t)]
+
+        return terms

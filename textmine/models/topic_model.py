@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from textmine.models.terms import PhraseRemover, split_terms
+from textmine.models.terms import PhraseRemover, TermVectorizer, split_terms
 
 log = logging.getLogger("textmine")
 
@@ -163,12 +163,10 @@ class TopicModel(BaseEstimator):
 
     # ------------------------------------------------------------------ pieces
     def _vectorizer(self):
-        from sklearn.feature_extraction.text import CountVectorizer
-
         words, phrases = split_terms(self.stop_words, fillers=self.use_fillers)
         # min_df stays 1: BERTopic counts terms in one document per topic, so a higher
         # min_df would delete exactly the terms specific to one topic
-        return CountVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
+        return TermVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
                                ngram_range=tuple(self.ngram_range),
                                token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b")
 
@@ -253,16 +251,13 @@ class TopicModel(BaseEstimator):
             assignment[np.isin(topics, list(zs))] = "zeroshot"
         self.outlier_share_before_ = float(np.mean(topics < 0))
 
-        normed = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+        normed = unit_rows(embeddings)
         if self.outlier_threshold is not None and (topics < 0).any() and (topics >= 0).any():
-            ids, centroids = _centroids(normed, topics)
-            outliers = np.flatnonzero(topics < 0)
-            sims = normed[outliers] @ centroids.T
-            best = sims.argmax(axis=1)
-            take = sims[np.arange(len(outliers)), best] >= self.outlier_threshold
-            topics[outliers[take]] = ids[best[take]]
-            probs[outliers[take]] = 0.0
-            assignment[outliers[take]] = "reassigned"
+            before = topics.copy()
+            topics = reassign_outliers(normed, topics, self.outlier_threshold)
+            moved = (before < 0) & (topics >= 0)
+            probs[moved] = 0.0
+            assignment[moved] = "reassigned"
             # the terms must describe the topics as they now are, not as HDBSCAN left them
             model.update_topics(documents, topics=topics.tolist(),
                                 vectorizer_model=self._vectorizer(),
@@ -309,6 +304,61 @@ class TopicModel(BaseEstimator):
             "terms": [" ".join(w.replace(" ", "_") for w, _ in self.terms_[t])
                       for t in self.terms_],
         })
+
+
+def unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (cosine similarity becomes a dot product)."""
+    return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+
+
+def reassign_outliers(normed: np.ndarray, topics: np.ndarray, threshold: float) -> np.ndarray:
+    """Topics with each outlier moved to the nearest topic centroid, if similar enough.
+
+    Parameters
+    ----------
+    normed
+        Unit-length embeddings (:func:`unit_rows`), rows aligned with ``topics``.
+    topics
+        Topic per row, ``-1`` for outliers.
+    threshold
+        Minimum cosine similarity to the centroid (mean direction of the topic's rows).
+
+    Returns
+    -------
+    ndarray
+        A new array; rows below the threshold stay ``-1``.
+    """
+    topics = np.array(topics, dtype=int)
+    if not (topics < 0).any() or not (topics >= 0).any():
+        return topics
+    ids, centroids = _centroids(normed, topics)
+    outliers = np.flatnonzero(topics < 0)
+    sims = normed[outliers] @ centroids.T
+    best = sims.argmax(axis=1)
+    take = sims[np.arange(len(outliers)), best] >= threshold
+    topics[outliers[take]] = ids[best[take]]
+    return topics
+
+
+def hdbscan_labels(reduced: np.ndarray, *, min_cluster_size: int, min_samples: int | None,
+                   cluster_selection_method: str = "eom") -> tuple[np.ndarray, float]:
+    """HDBSCAN clusters of a UMAP reduction as :class:`TopicModel` finds them, and their validity.
+
+    Validity is HDBSCAN's relative validity, a fast DBCV approximation (higher is better; NaN
+    if it cannot be computed). The same partition BERTopic makes from the same reduction,
+    without the terms: cheap enough to compare several settings before fitting one.
+    """
+    from hdbscan import HDBSCAN
+
+    model = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=min_samples,
+                    cluster_selection_method=cluster_selection_method, metric="euclidean",
+                    gen_min_span_tree=True)
+    labels = np.asarray(model.fit_predict(reduced), dtype=int)
+    try:
+        validity = float(model.relative_validity_)
+    except (ValueError, ZeroDivisionError, IndexError):
+        validity = float("nan")
+    return labels, validity
 
 
 def _centroids(normed: np.ndarray, topics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,10 +6,18 @@ previous window. A segment never crosses a speaker turn. A sentence longer than 
 is cut between words. Segments shorter than ``min_words`` are dropped (and counted). Turns of
 ``exclude_roles`` (default: the interviewer) are not segmented; they stay in
 ``corpus.turns`` as context.
+
+Whatever the unit, no segment is longer than the embedding model reads
+(``model_max_tokens``, 256 MiniLM word pieces): a longer turn (or sentence) is split by
+sentences into windows of about equal length within the turn, each keeping the turn's
+speaker, role and number and its exact offsets; a sentence longer than that is cut between
+words. How many were split is counted (``n_split_for_length``, ``n_split_pieces``) and
+warned about, since without it the model would read only the first part.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from typing import Any
@@ -60,6 +68,49 @@ def _windows(spans: list[tuple[int, int]], sizes: list[int], budget: int,
     return out
 
 
+def _balanced(spans: list[tuple[int, int]], sizes: list[int],
+              budget: int) -> list[tuple[int, int]]:
+    """Pack sentence spans into windows of at most ``budget`` tokens, of about equal size.
+
+    A 300-token turn becomes two windows of ~150 tokens, not one of 254 and a scrap of 46:
+    each window aims at the tokens still to place divided by the windows still needed, and
+    takes a sentence if at least half of it fits under that aim.
+    """
+    remaining = sum(sizes)
+    n_left = max(1, math.ceil(remaining / budget))
+    out, i = [], 0
+    while i < len(spans):
+        target = remaining / n_left
+        j, used = i, 0
+        while j < len(spans) and (j == i or (used + sizes[j] <= budget
+                                             and used + sizes[j] / 2 <= target)):
+            used += sizes[j]
+            j += 1
+        out.append((spans[i][0], spans[j - 1][1]))
+        remaining -= used
+        n_left = max(1, n_left - 1, math.ceil(remaining / budget))
+        i = j
+    return out
+
+
+def split_for_model(corpus, doc_id: str, span: tuple[int, int], budget: int,
+                    count) -> list[tuple[int, int]]:
+    """Split one span into sentence windows of at most ``budget`` tokens (words if need be)."""
+    source = corpus.sources[doc_id]
+    sentences = sentence_spans(source, *span) or [span]
+    sizes = count([corpus.span_text(doc_id, s, e) for s, e in sentences])
+    pieces, piece_sizes = [], []
+    for sentence, size in zip(sentences, sizes, strict=True):
+        if size > budget:
+            cut = _split_long(source, sentence, budget, count)
+            pieces.extend(cut)
+            piece_sizes.extend(count([corpus.span_text(doc_id, s, e) for s, e in cut]))
+        else:
+            pieces.append(sentence)
+            piece_sizes.append(size)
+    return _balanced(pieces, piece_sizes, budget)
+
+
 def segment(corpus, **options: Any) -> None:
     """Segment the corpus's turns (in place).
 
@@ -69,7 +120,8 @@ def segment(corpus, **options: Any) -> None:
         A Corpus with its source texts (as returned by ``textmine.io.read_transcripts``).
     **options
         Keys of the ``segment`` config section: ``unit`` (turn | sentence | window),
-        ``max_tokens``, ``overlap``, ``min_words``, ``exclude_roles``, ``tokenizer``.
+        ``max_tokens``, ``overlap``, ``min_words``, ``exclude_roles``, ``tokenizer``,
+        ``model_max_tokens``.
 
     Notes
     -----
@@ -81,9 +133,11 @@ def segment(corpus, **options: Any) -> None:
         raise CorpusError("segmenting needs the source texts, which this corpus does not hold",
                           hint="read the transcripts with textmine.io.read_transcripts")
     count = token_counter(cfg.tokenizer)
+    model_count = token_counter("minilm")
+    limit = None if cfg.model_max_tokens is None else cfg.model_max_tokens - 2  # [CLS], [SEP]
     turns = corpus.turns[~corpus.turns["role"].isin(cfg.exclude_roles)]
     pieces: list[tuple[str, str, str, int, int, int]] = []  # doc, speaker, role, turn, s, e
-    n_cut = 0
+    n_cut = n_split = n_split_pieces = 0
     for doc_id, speaker, role, turn, start, end in zip(
             turns["doc_id"], turns["speaker"], turns["role"], turns["turn"],
             turns["start_char"], turns["end_char"], strict=True):
@@ -105,6 +159,18 @@ def segment(corpus, **options: Any) -> None:
                         packed_spans.append(span)
                         packed_sizes.append(size)
                 spans = _windows(packed_spans, packed_sizes, cfg.max_tokens, cfg.overlap)
+        if limit is not None:
+            sizes = model_count([corpus.span_text(doc_id, s, e) for s, e in spans])
+            fitted = []
+            for span, size in zip(spans, sizes, strict=True):
+                if size > limit:
+                    split = split_for_model(corpus, doc_id, span, limit, model_count)
+                    n_split += 1
+                    n_split_pieces += len(split)
+                    fitted.extend(split)
+                else:
+                    fitted.append(span)
+            spans = fitted
         pieces.extend((doc_id, speaker, role, int(turn), s, e) for s, e in spans)
     texts = [corpus.span_text(p[0], p[4], p[5]) for p in pieces]
     keep = [count_words(t) >= cfg.min_words for t in texts]
@@ -120,15 +186,23 @@ def segment(corpus, **options: Any) -> None:
         "n_segments": len(segments),
         "n_dropped_short": len(pieces) - len(segments),
         "n_sentences_cut": n_cut,
+        "n_split_for_length": n_split,
+        "n_split_pieces": n_split_pieces,
     }
-    if cfg.tokenizer == "minilm" and len(segments):
-        sizes = count(segments["text"].tolist())
-        over = sum(size > MINILM_MAX_TOKENS - 2 for size in sizes)
+    if n_split:
+        message = (f"{n_split} {cfg.unit}s were longer than the embedding model reads "
+                   f"({cfg.model_max_tokens} tokens) and were split by sentences into "
+                   f"{n_split_pieces} segments within their turns (segment.model_max_tokens)")
+        corpus.uns.setdefault("warnings", []).append(message)
+        warnings.warn(message, TextmineWarning, stacklevel=2)
+    if len(segments):
+        sizes = model_count(segments["text"].tolist())
+        over = sum(size > (limit or MINILM_MAX_TOKENS - 2) for size in sizes)
         stats["n_over_model_limit"] = over
         if over:
             message = (f"{over} segments are longer than the embedding model's "
                        f"{MINILM_MAX_TOKENS} tokens and will be truncated when embedded; "
-                       "use segment.unit: window")
+                       "set segment.model_max_tokens to split them")
             corpus.uns.setdefault("warnings", []).append(message)
             warnings.warn(message, TextmineWarning, stacklevel=2)
     if segments.empty:

@@ -4,12 +4,23 @@ The UMAP reduction depends only on the embeddings and the UMAP parameters, so it
 disk by their content (:mod:`textmine.models.reduction`, under the embedding cache's policy:
 the same folder, ``embed.cache: false`` honoured, entries verified): changing HDBSCAN or term
 parameters re-runs in seconds, with no new UMAP and no new embedding.
+
+A degenerate result is never silent. When one topic holds more than ``max_topic_share`` of
+the segments or fewer than ``min_topics`` topics are found, the stage warns and (with
+``on_degenerate: remedy``) also clusters with HDBSCAN's leaf selection and with half the
+minimum topic size, and keeps the setting that is not degenerate and whose topics best
+survive a change of seed (mean pairwise ARI over the stability seeds' UMAP reductions; the
+relative validity of the clustering when no stability seeds are asked for). No label is
+used. Every candidate and the choice are recorded in ``quality["remedy"]``. Stability below
+``min_stability`` is warned about and recorded too.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,10 +28,16 @@ import pandas as pd
 
 from textmine.config import TopicsConfig, validate_section
 from textmine.corpus import Result
-from textmine.errors import CorpusError
+from textmine.errors import CorpusError, TextmineWarning
 from textmine.models.reduction import reduced_embeddings
 from textmine.models.terms import PhraseRemover, split_terms
-from textmine.models.topic_model import TopicModel, params_of
+from textmine.models.topic_model import (
+    TopicModel,
+    hdbscan_labels,
+    params_of,
+    reassign_outliers,
+    unit_rows,
+)
 from textmine.tl.embed import cache_settings
 from textmine.tl.quality import agreement, diversity, dominant_code, npmi, topic_words
 from textmine.tl.stability import matched_refits, stability_report
@@ -112,11 +129,99 @@ def hdbscan_sizes(cfg: TopicsConfig, n_segments: int) -> tuple[int, int | None]:
     return size, samples
 
 
-def _model(cfg: TopicsConfig, seed: int, encode, zeroshot, labels, n: int) -> TopicModel:
+def topic_shape(topics: np.ndarray) -> dict[str, Any]:
+    """``n_topics``, ``largest_topic_share`` (of all segments) and ``outlier_share``."""
+    topics = np.asarray(topics, dtype=int)
+    sizes = np.bincount(topics[topics >= 0]) if (topics >= 0).any() else np.zeros(0, int)
+    return {"n_topics": int((sizes > 0).sum()),
+            "largest_topic_share": float(sizes.max() / len(topics)) if len(sizes) else 0.0,
+            "outlier_share": float(np.mean(topics < 0)) if len(topics) else 0.0}
+
+
+def degenerate_reasons(shape: dict[str, Any], cfg: TopicsConfig) -> list[str]:
+    """Why a result is degenerate (empty: it is not)."""
+    reasons = []
+    if shape["largest_topic_share"] > cfg.max_topic_share:
+        reasons.append(f"one topic holds {shape['largest_topic_share']:.0%} of the segments "
+                       f"(topics.max_topic_share is {cfg.max_topic_share:.0%})")
+    # asking for fewer topics (nr_topics: 2) is a choice, not a collapse
+    fewest = min(cfg.min_topics, cfg.nr_topics) if isinstance(cfg.nr_topics, int) else \
+        cfg.min_topics
+    if shape["n_topics"] < fewest:
+        reasons.append(f"{shape['n_topics']} topic(s) found (topics.min_topics is "
+                       f"{cfg.min_topics})")
+    return reasons
+
+
+def remedy_candidates(size: int, samples: int | None, method: str) -> list[dict[str, Any]]:
+    """HDBSCAN settings tried against a degenerate result, the reported one first.
+
+    Leaf selection takes the finest clusters of HDBSCAN's tree instead of merging them into
+    one large one; half the minimum size lets smaller groups stand as topics.
+    """
+    half = max(5, size // 2)
+    half_samples = None if samples is None else min(samples, half)
+    out = [{"min_topic_size": size, "min_samples": samples, "cluster_selection_method": method}]
+    for candidate in ({"min_topic_size": size, "min_samples": samples,
+                       "cluster_selection_method": "leaf"},
+                      {"min_topic_size": half, "min_samples": half_samples,
+                       "cluster_selection_method": "eom"},
+                      {"min_topic_size": half, "min_samples": half_samples,
+                       "cluster_selection_method": "leaf"}):
+        if candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def _evaluate(candidate: dict[str, Any], reductions: list[np.ndarray], normed: np.ndarray,
+              cfg: TopicsConfig) -> dict[str, Any]:
+    """One HDBSCAN setting on every seed's reduction: shape, stability, validity."""
+    fits, validity = [], float("nan")
+    for k, reduced in enumerate(reductions):
+        labels, score = hdbscan_labels(
+            reduced, min_cluster_size=candidate["min_topic_size"],
+            min_samples=candidate["min_samples"],
+            cluster_selection_method=candidate["cluster_selection_method"])
+        if cfg.outlier_threshold is not None:
+            labels = reassign_outliers(normed, labels, cfg.outlier_threshold)
+        fits.append(labels)
+        if k == 0:
+            validity = score
+    from sklearn.metrics import adjusted_rand_score
+
+    pairs = [adjusted_rand_score(a, b) for a, b in itertools.combinations(fits, 2)]
+    shape = topic_shape(fits[0])
+    return {**candidate, **shape, "degenerate": degenerate_reasons(shape, cfg),
+            "relative_validity": None if np.isnan(validity) else round(validity, 6),
+            "mean_pairwise_ari": round(float(np.mean(pairs)), 6) if pairs else None}
+
+
+def choose_remedy(evaluated: list[dict[str, Any]]) -> int:
+    """Index of the candidate kept: not degenerate first, then the most stable across seeds.
+
+    Without stability seeds, the highest relative validity instead; ties: the earlier one.
+    """
+
+    def key(k: int):
+        row = evaluated[k]
+        score = row["mean_pairwise_ari"]
+        if score is None:
+            score = row["relative_validity"]
+        return (len(row["degenerate"]), -(score if score is not None else -np.inf), k)
+
+    return min(range(len(evaluated)), key=key)
+
+
+def _model(cfg: TopicsConfig, seed: int, encode, zeroshot, labels, n: int,
+           hdbscan: dict[str, Any] | None = None) -> TopicModel:
     size, samples = hdbscan_sizes(cfg, n)
+    method = cfg.cluster_selection_method
+    if hdbscan is not None:
+        size, samples = hdbscan["min_topic_size"], hdbscan["min_samples"]
+        method = hdbscan["cluster_selection_method"]
     return TopicModel(
         min_topic_size=size, min_samples=samples,
-        cluster_selection_method=cfg.cluster_selection_method, nr_topics=cfg.nr_topics,
+        cluster_selection_method=method, nr_topics=cfg.nr_topics,
         representation=cfg.representation, top_n_words=cfg.top_n_words,
         ngram_range=tuple(cfg.ngram_range), stop_words=tuple(cfg.stop_words),
         use_fillers=cfg.fillers, outlier_threshold=cfg.outlier_threshold,
@@ -166,7 +271,7 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
                    "min_dist": cfg.min_dist}
     cache, cache_dir = cache_settings(corpus, emb_key)
 
-    def fit(s: int) -> TopicModel:
+    def reduce(s: int) -> np.ndarray:
         start = time.perf_counter()
         reduced, hit = reduced_embeddings(X, seed=s, cache=cache, cache_dir=cache_dir,
                                           **umap_params)
@@ -174,14 +279,65 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         stats["umap_seconds"] += time.perf_counter() - start
         stats["umap_cache_hits"] = stats.get("umap_cache_hits", 0) + int(hit)
         stats["umap_cache_misses"] = stats.get("umap_cache_misses", 0) + int(not hit)
+        return reduced
+
+    def fit(s: int, hdbscan: dict[str, Any] | None = None,
+            reduced: np.ndarray | None = None) -> TopicModel:
+        reduced = reduce(s) if reduced is None else reduced
         start = time.perf_counter()
-        model = _model(cfg, s, encode, zeroshot, labels, len(texts)).fit(texts, X,
-                                                                         reduced=reduced)
+        model = _model(cfg, s, encode, zeroshot, labels, len(texts), hdbscan).fit(
+            texts, X, reduced=reduced)
         stats["cluster_seconds"] = stats.get("cluster_seconds", 0.0) + (
             time.perf_counter() - start)
         return model
 
-    model = fit(seed)
+    seeds = [seed + k for k in range(cfg.stability_seeds + 1)]
+    reductions = {seed: reduce(seed)}
+    model = fit(seed, reduced=reductions[seed])
+    chosen: dict[str, Any] | None = None
+    shape = topic_shape(model.topics_)
+    reasons = degenerate_reasons(shape, cfg)
+    remedy: dict[str, Any] | None = None
+    # the candidates are clusterings before any merging: with nr_topics the merge, which
+    # was asked for, made the large topic, and no HDBSCAN setting is a remedy for it
+    remedying = cfg.on_degenerate == "remedy" and cfg.nr_topics is None
+    if reasons:
+        _warn("topics are degenerate: " + "; ".join(reasons)
+              + (": trying leaf selection and smaller topics (topics.on_degenerate)"
+                 if remedying else
+                 " after merging to topics.nr_topics - ask for more topics, or none"
+                 if cfg.nr_topics is not None else
+                 " - set topics.on_degenerate: remedy, or try segment.unit: window"))
+    if reasons and remedying:
+        size, samples = hdbscan_sizes(cfg, len(texts))
+        for s in seeds[1:]:
+            reductions[s] = reduce(s)
+        start = time.perf_counter()
+        normed = unit_rows(np.asarray(X, dtype=np.float32))
+        evaluated = [_evaluate(c, [reductions[s] for s in seeds], normed, cfg)
+                     for c in remedy_candidates(size, samples, cfg.cluster_selection_method)]
+        best = choose_remedy(evaluated)
+        stats["remedy_seconds"] = time.perf_counter() - start
+        remedy = {"reasons": reasons, "criterion": "mean_pairwise_ari" if len(seeds) > 1
+                  else "relative_validity", "candidates": evaluated, "chosen": best}
+        if best:
+            chosen = {k: evaluated[best][k] for k in
+                      ("min_topic_size", "min_samples", "cluster_selection_method")}
+            remedied = fit(seed, chosen, reduced=reductions[seed])
+            if topic_shape(remedied.topics_)["largest_topic_share"] < shape[
+                    "largest_topic_share"] or not degenerate_reasons(
+                    topic_shape(remedied.topics_), cfg):
+                model = remedied
+            else:  # no better than the first fit (zero-shot topics, say): keep that
+                chosen, best = None, 0
+                remedy["chosen"] = 0
+        left = degenerate_reasons(topic_shape(model.topics_), cfg)
+        remedy["degenerate_after"] = left
+        _warn("degenerate topics remedied with " + _describe(chosen) if best and not left
+              else "the remedy for degenerate topics kept " + (_describe(chosen) if best else
+                                                               "the reported setting")
+              + (": still " + "; ".join(left) if left else "")
+              + " - try segment.unit: window, or embed.context: none")
     info = model.topic_info()
     per_segment = pd.DataFrame({
         "segment_id": corpus.segments["segment_id"].to_numpy(),
@@ -192,10 +348,19 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     })
     words = [topic_words(terms.split()) for terms in info["terms"]]
     topk = min(25, cfg.top_n_words)
+    n_reassigned = int(np.sum(model.assignment_ == "reassigned"))
+    n_before = int(round(model.outlier_share_before_ * len(texts)))
+    final_shape = topic_shape(model.topics_)
     quality: dict[str, Any] = {
         "n_topics": int(len(info)),
         "outlier_share": float(np.mean(model.topics_ < 0)),
         "outlier_share_before_reassignment": model.outlier_share_before_,
+        "n_outliers_before_reassignment": n_before,
+        "n_reassigned": n_reassigned,
+        "reassigned_share": n_reassigned / len(texts),
+        "largest_topic_share": final_shape["largest_topic_share"],
+        "degenerate": degenerate_reasons(final_shape, cfg),
+        "remedy": remedy,
         "npmi": npmi(words, corpus_tokens(texts, cfg)),
         # the BERTopic paper's diversity uses 25 words per topic; fewer if fewer are kept
         "diversity": diversity([topic_words(t.split(), n=topk) for t in info["terms"]],
@@ -208,17 +373,49 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     stability = None
     tables = {"topic_info": info, "quotes": _quotes(corpus, model, cfg.n_quotes)}
     if cfg.stability_seeds:
-        seeds = [seed + k for k in range(cfg.stability_seeds + 1)]
-        refits = [fit(s).topics_ for s in seeds[1:]]
+        refits = [fit(s, chosen, reduced=reductions.get(s)).topics_ for s in seeds[1:]]
         stability = stability_report(model.topics_, refits, seeds)
         # each refit's topics matched to these: what track needs for the model's uncertainty
         tables["refits"] = matched_refits(per_segment["segment_id"], model.topics_, refits,
                                           seeds[1:])
+        stability["min_stability"] = cfg.min_stability
+        low = (stability["mean_pairwise_ari"] is not None
+               and stability["mean_pairwise_ari"] < cfg.min_stability)
+        stability["below_min_stability"] = bool(low)
+        quality["mean_pairwise_ari"] = stability["mean_pairwise_ari"]
+        quality["stable"] = not low
+        if low:
+            _warn(f"topics change with the seed: the {len(seeds)} fits agree with mean "
+                  f"pairwise ARI {stability['mean_pairwise_ari']:.2f} (topics.min_stability is "
+                  f"{cfg.min_stability}), found {stability['n_topics']} topics; read topics "
+                  "with a low per-topic stability (stability.json) with care")
+    log.info("topics: %d topics, largest %.0f%% of the segments; HDBSCAN left %d outliers "
+             "(%.0f%%), %d reassigned at cosine >= %s, %d remain", quality["n_topics"],
+             100 * quality["largest_topic_share"], n_before, 100 * model.outlier_share_before_,
+             n_reassigned, cfg.outlier_threshold, int(np.sum(model.topics_ < 0)))
     params = {**cfg.model_dump(mode="json"), "seed": seed, "embedding": emb_key,
               "model": params_of(model)}
     result = Result(kind="topics", params=params, per_segment=per_segment,
                     tables=tables,
                     info={"quality": quality, "stability": stability}, model=model)
     corpus.results[key_added] = result
-    stats.update(n_topics=quality["n_topics"], outlier_share=round(quality["outlier_share"], 4))
+    stats.update(n_topics=quality["n_topics"], outlier_share=round(quality["outlier_share"], 4),
+                 n_outliers_before_reassignment=n_before, n_reassigned=n_reassigned,
+                 largest_topic_share=round(quality["largest_topic_share"], 4),
+                 degenerate=bool(quality["degenerate"]) or bool(reasons),
+                 remedy=_describe(chosen) if chosen else None,
+                 mean_pairwise_ari=None if stability is None else
+                 round(stability["mean_pairwise_ari"], 4))
     return result
+
+
+def _describe(hdbscan: dict[str, Any] | None) -> str:
+    if not hdbscan:
+        return "the configured setting"
+    return (f"cluster_selection_method {hdbscan['cluster_selection_method']}, min_topic_size "
+            f"{hdbscan['min_topic_size']}, min_samples {hdbscan['min_samples']}")
+
+
+def _warn(message: str) -> None:
+    log.debug(message)
+    warnings.warn(message, TextmineWarning, stacklevel=3)
