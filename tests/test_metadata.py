@@ -118,8 +118,9 @@ def test_doc_id_column_elsewhere_never_overwrites_the_join_key(tmp_path):
 
 def test_columns_named_like_textmines_are_kept_not_refused(tmp_path):
     """role, source, text, speaker, format, sha256, doc_id: a researcher's own columns."""
+    (tmp_path / "t").mkdir()  # the run folder may not lie where transcripts are read from
     for name in ("int01", "int02"):
-        (tmp_path / f"{name}.txt").write_text(
+        (tmp_path / "t" / f"{name}.txt").write_text(
             "Interviewer: What is your job?\nP1: I run the regional network office.\n")
     sheet = pd.DataFrame({
         "id": ["int01", "int02"], "role": ["Network manager", "Nurse"],
@@ -127,7 +128,7 @@ def test_columns_named_like_textmines_are_kept_not_refused(tmp_path):
         "speaker": ["Ann", "Bo"], "format": ["video", "audio"], "sha256": ["a1", "b2"],
         "doc_id": ["x", "y"], "meta_source": ["kept", "kept"], "network": ["N1", "N2"]})
     sheet.to_csv(tmp_path / "meta.csv", index=False)
-    config = {"input": {"transcripts": str(tmp_path / "*.txt"),
+    config = {"input": {"transcripts": str(tmp_path / "t" / "*.txt"),
                         "metadata": str(tmp_path / "meta.csv"), "doc_id_column": "id"},
               "segment": {"unit": "turn", "min_words": 1}, "embed": {"enabled": False}}
     result = tm.run(config, out=tmp_path / "run")

@@ -206,8 +206,11 @@ def test_other_exports_of_the_transcripts_are_placed_by_whitespace_map_or_quote(
         "\n\n", "\n")  # a header and single line breaks
     (folder / "R1_1.txt").write_bytes(crlf.encode("utf-8"))
     (folder / "R1_2.txt").write_bytes(header.encode("utf-8"))
-    with pytest.warns(tm.TextmineWarning, match="UNKNOWN"):  # the header line
-        corpus = tm.io.read_transcripts(str(folder / "*.txt"), interviewer=["F"])
+    corpus = tm.io.read_transcripts(str(folder / "*.txt"), interviewer=["F"])
+    # the header line is the document's preamble (metadata), never a turn of speech
+    docs = corpus.documents.set_index("doc_id")
+    assert docs.loc["R1_2", "preamble_title"] == "Focus group R1-2, exported 2023-06-19"
+    assert not corpus.turns["text"].str.contains("exported 2023").any()
     with pytest.warns(tm.TextmineWarning) as caught:
         report = tm.io.read_codes(corpus, fg_qdpx)
     assert any("nonR1_1" in str(w.message) for w in caught)  # project docs the corpus lacks

@@ -142,7 +142,9 @@ def run_inputs(cfg: Config) -> Inputs:
         cfg.input.transcripts)
     files = expand_paths(specs, cfg.base_dir, follow_symlinks=cfg.input.follow_symlinks)
     patterns = [str(cfg.resolve(spec)) for spec in specs if glob.has_magic(spec)]
-    folders = list(dict.fromkeys([*(f.parent for f in files),
+    # a QDA project is one file read whole, not a folder of transcripts: the run may sit
+    # beside it (outputs/ next to study.qdpx), as beside the metadata sheet
+    folders = list(dict.fromkeys([*(f.parent for f in files if io.qda.project_format(f) is None),
                                   *(glob_root(Path(p)) for p in patterns)]))
     paths = list(files)
     for value in (cfg.input.metadata, cfg.codes.path, cfg.codes.codebook, cfg.protect.roster):

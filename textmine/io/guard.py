@@ -28,7 +28,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from textmine.errors import OutputError
 
@@ -155,9 +155,14 @@ def _corpus_files(folder: Path) -> set[str] | None:
         results = meta.get("results", {})
         files = {CORPUS_MARKER, *(f"{n}.parquet" for n in (
             "documents", "turns", "segments", "codes", "segment_codes"))}
-        for key, info in results.items():
-            files.add(f"results/{key}/per_segment.parquet")
-            files.update(f"results/{key}/{name}.parquet" for name in info.get("tables", []))
+        for info in results.values():
+            # a result's own folder, relative to the corpus folder; results kept in a run's
+            # stage folders (``../topics``) lie outside it and are not counted here
+            sub = PurePosixPath(info.get("folder", ""))
+            if ".." in sub.parts or not sub.parts:
+                continue
+            files.update(str(sub / f) for f in (*info.get("files", {}).values(),
+                                                *info.get("info_files", {}).values()) if f)
     except (OSError, ValueError, AttributeError, TypeError):
         return None
     if (folder / "embeddings").is_dir():
