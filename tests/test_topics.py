@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -281,3 +283,24 @@ def test_terms_never_repeat_a_word_nor_use_spoken_fillers(fitted):
             words = term.split("_")
             assert len(set(words)) == len(words), term  # no buttons_buttons
             assert not set(words) & spoken, term
+
+
+def test_importing_bertopic_inside_a_run_keeps_textmine_warnings():
+    """bertopic's import-time ``filterwarnings("ignore", UserWarning)`` must not hide ours.
+
+    A run records warnings in a ``catch_warnings`` block and imports bertopic inside it (the
+    first run of a process): the warnings emitted after topics must still reach the manifest.
+    """
+    code = (
+        "import warnings\n"
+        "from textmine.errors import TextmineWarning\n"
+        "from textmine.models.topic_model import import_bertopic\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always', TextmineWarning)\n"
+        "    import_bertopic()\n"
+        "    from bertopic import BERTopic\n"
+        "    warnings.warn('after topics', TextmineWarning)\n"
+        "assert [str(w.message) for w in caught] == ['after topics'], warnings.filters[:3]\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

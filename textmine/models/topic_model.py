@@ -10,6 +10,7 @@ It knows nothing of the Corpus: texts and arrays in, arrays and tables out.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,8 +47,24 @@ class PrecomputedReduction:
         return self.reduced[[self._rows[row.tobytes()] for row in X]]
 
 
+def import_bertopic() -> None:
+    """Import bertopic without the warning filters it installs at import time.
+
+    ``import bertopic`` runs ``warnings.filterwarnings("ignore", category=UserWarning)``,
+    which would hide every :class:`~textmine.errors.TextmineWarning` (a ``UserWarning``)
+    from the run's manifest for the rest of the process. Importing it inside
+    ``catch_warnings`` throws its filters away; later imports find it in ``sys.modules``.
+    """
+    with warnings.catch_warnings():
+        import bertopic  # noqa: F401
+        import bertopic.backend  # noqa: F401
+        import bertopic.representation  # noqa: F401
+        import bertopic.vectorizers  # noqa: F401
+
+
 def _backend(encode: Callable[[list[str]], np.ndarray]):
     """A BERTopic embedding backend that calls textmine's (cached, offline) embedder."""
+    import_bertopic()
     from bertopic.backend import BaseEmbedder
 
     class _Backend(BaseEmbedder):
@@ -175,6 +192,7 @@ class TopicModel(BaseEstimator):
             return None
         if self.encode is None:
             raise ValueError(f"representation {self.representation!r} needs an encoder")
+        import_bertopic()
         from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
         if self.representation == "keybert":
@@ -197,6 +215,7 @@ class TopicModel(BaseEstimator):
         reduced
             UMAP output for ``embeddings`` (see :func:`umap_reduce`); computed if missing.
         """
+        import_bertopic()
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
         from hdbscan import HDBSCAN
@@ -238,6 +257,7 @@ class TopicModel(BaseEstimator):
             bertopic_log.setLevel(level)
 
     def _fit(self, model, documents, embeddings, zeroshot) -> TopicModel:
+        import_bertopic()
         from bertopic.vectorizers import ClassTfidfTransformer
 
         topics, probs = model.fit_transform(documents, embeddings=embeddings)
