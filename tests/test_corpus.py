@@ -117,3 +117,14 @@ def test_a_run_folder_stores_each_result_once(corpus, tmp_path):
     (run / "topics" / "assignments.parquet").unlink()
     with pytest.raises(CorpusError, match="assignments.parquet"):
         tm.Corpus.read(run)
+
+
+def test_a_copy_shares_no_nested_state(corpus):
+    corpus.uns["segment"] = {"params": {"unit": "window"}}
+    dup = corpus.copy()
+    dup.uns["segment"]["params"]["unit"] = "turn"
+    dup.results["topics"].info["n_topics"] = 99
+    dup.results["topics"].tables["info"].loc[0, "size"] = 99
+    assert corpus.uns["segment"]["params"]["unit"] == "window"
+    assert corpus.results["topics"].info["n_topics"] == 3
+    assert corpus.results["topics"].tables["info"].loc[0, "size"] == 1

@@ -23,6 +23,7 @@ array and table together, and keeps only the documents, turns and codes still re
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -381,8 +382,11 @@ class Corpus:
             per = res.per_segment
             if per is not None:
                 per = per[per["segment_id"].isin(ids)].reset_index(drop=True)
-            results[key] = Result(res.kind, dict(res.params), per, dict(res.tables),
-                                  dict(res.info), res.model)
+            # Deep copies: a notebook that edits a copy's params, tables or uns must not
+            # change the corpus it came from (nested dicts were shared before).
+            tables = {name: t.copy() for name, t in res.tables.items()}
+            results[key] = Result(res.kind, copy.deepcopy(res.params), per, tables,
+                                  copy.deepcopy(res.info), res.model)
         new = Corpus.__new__(Corpus)
         new.documents = self.documents[self.documents["doc_id"].isin(keep_docs)].reset_index(
             drop=True)
@@ -392,7 +396,7 @@ class Corpus:
         new.embeddings = {k: v[positions] for k, v in self.embeddings.items()}
         new.results = results
         new.sources = {k: v for k, v in self.sources.items() if k in keep_docs}
-        new.uns = dict(self.uns)
+        new.uns = copy.deepcopy(self.uns)
         new.protection = self.protection
         new._segment_codes = None
         new.validate(check_text=False)
