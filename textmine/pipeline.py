@@ -291,7 +291,7 @@ def _models(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:
-    """The model stages: embed, topics, then track (each skipped when its section says so)."""
+    """The model stages: embed, topics, track, align (each skipped when its section says so)."""
     if cfg.embed.enabled:
         with stages("embed") as record:
             tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}), stats=record)
@@ -304,6 +304,15 @@ def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:
         with stages("track") as record:
             tl.track(corpus, seed=cfg.seed, stats=record,
                      **cfg.track.model_dump(exclude={"enabled"}))
+
+
+    if cfg.align.enabled and cfg.align.topics in corpus.results:
+        if len(corpus.codes):
+            with stages("align") as record:
+                tl.align(corpus, seed=cfg.seed, stats=record,
+                         **cfg.align.model_dump(exclude={"enabled", "export_qdpx"}))
+        else:
+            log.info("align: no human codes (codes.path), so nothing to align with")
 
 
 def _track_wanted(cfg: Config) -> bool:

@@ -56,6 +56,9 @@ class TopicsConfig(Section):
         0.5, ge=0, le=1, description="cosine similarity for a segment to join a seed topic"
     )
     n_quotes: int = Field(5, ge=1, description="representative quotes per topic")
+    n_themes: int | Literal["auto"] | None = Field(
+        "auto", description="group topics into this many themes (topics/themes.csv, merged by "
+        "centroid similarity); auto: the cut with the best silhouette; none: no themes")
     stability_seeds: int = Field(
         3, ge=0, description="refits with other seeds for the stability report (0: none)"
     )
@@ -79,6 +82,13 @@ class TopicsConfig(Section):
         # BERTopic ignores 0 (and 1 would merge everything): neither is what was asked
         if isinstance(value, int) and value < 2:
             raise ValueError("must be at least 2 (or 'auto', or null to keep the topics found)")
+        return value
+
+    @field_validator("n_themes")
+    @classmethod
+    def _some_themes(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be at least 1 (or 'auto', or null for no themes)")
         return value
 
     @field_validator("ngram_range")

@@ -36,6 +36,18 @@ def quotes(corpus, key: str = "topics") -> pd.DataFrame:
     return _result(corpus, key).tables["quotes"].copy()
 
 
+def themes(corpus, key: str = "topics") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Topics grouped into themes, and the merge tree (``topics.n_themes``).
+
+    Returns ``themes`` (``theme, topic, label, theme_label, n_topics_in_theme``) and ``tree``
+    (``node, left, right, distance, n_topics``: scipy's linkage, named by topic numbers).
+    """
+    tables = _result(corpus, key).tables
+    if "themes" not in tables:
+        raise CorpusError("the topics have no themes", hint="set topics.n_themes")
+    return tables["themes"].copy(), tables["theme_tree"].copy()
+
+
 def quality(corpus, key: str = "topics") -> dict[str, Any]:
     """NPMI, diversity, outlier share, topic count (and ARI/NMI against codes)."""
     return dict(_result(corpus, key).info["quality"])

@@ -56,6 +56,8 @@ LAYOUTS: dict[str, Layout] = {
                      info={"quality": "quality.json", "stability": "stability.json"}),
     # track's tables are prevalence_<column>.csv, contrasts_<column>.csv, effects.csv...
     "track": Layout(info={"summary": "summary.json"}),
+    "align": Layout(tables={"suggested_codes": "suggested_codes.parquet"},
+                    info={"metrics": "metrics.json", "autocode_cv": "autocode_cv.json"}),
 }
 
 

@@ -45,8 +45,19 @@ def codes_at_level(code_paths: pd.Series | pd.DataFrame, level: int) -> pd.Serie
     return paths.map(lambda p: code_at_level(p, level)).astype("str")
 
 
-def map_codes(segments: pd.DataFrame, codes: pd.DataFrame, *, min_overlap: int = 1) -> pd.DataFrame:
+def map_codes(segments: pd.DataFrame, codes: pd.DataFrame, *, min_overlap: int = 1,
+              lengths: bool = False) -> pd.DataFrame:
     """Every (segment, code) pair whose spans share at least ``min_overlap`` characters.
+
+    Parameters
+    ----------
+    segments, codes
+        The corpus's segments and coded spans.
+    min_overlap
+        Characters two spans must share.
+    lengths
+        Add ``segment_chars`` and ``span_chars`` (the lengths of the segment and of the coded
+        span with the largest overlap): what a rule such as "majority" needs.
 
     Returns
     -------
@@ -72,14 +83,16 @@ def map_codes(segments: pd.DataFrame, codes: pd.DataFrame, *, min_overlap: int =
                 "code": doc_codes["code"].to_numpy()[ci],
                 "code_path": doc_codes["code_path"].to_numpy()[ci],
                 "overlap_chars": overlap[si, ci].astype("int64"),
+                "segment_chars": (s_end - s_start)[si, 0].astype("int64"),
+                "span_chars": (c_end - c_start)[0, ci].astype("int64"),
             }))
+    columns = SEGMENT_CODE_COLUMNS + (["segment_chars", "span_chars"] if lengths else [])
     if not parts:
-        return pd.DataFrame({"segment_id": pd.Series(dtype="str"), "code": pd.Series(dtype="str"),
-                             "code_path": pd.Series(dtype="str"),
-                             "overlap_chars": pd.Series(dtype="int64")})
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("chars") else "str")
+                             for c in columns})
     out = pd.concat(parts, ignore_index=True)
     out = (out.sort_values("overlap_chars", ascending=False, kind="stable")
               .drop_duplicates(["segment_id", "code"], keep="first"))
     order = {sid: i for i, sid in enumerate(segments["segment_id"])}
     out = out.assign(_o=out["segment_id"].map(order)).sort_values(["_o", "code"], kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)[SEGMENT_CODE_COLUMNS]
+    return out.drop(columns="_o").reset_index(drop=True)[columns]

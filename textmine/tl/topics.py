@@ -31,6 +31,7 @@ from textmine.corpus import Result
 from textmine.errors import CorpusError, TextmineWarning
 from textmine.models.reduction import reduced_embeddings
 from textmine.models.terms import PhraseRemover, split_terms
+from textmine.models.themes import hierarchy, topic_centroids
 from textmine.models.topic_model import (
     TopicModel,
     hdbscan_labels,
@@ -372,6 +373,8 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
                                                                corpus.segment_codes)))
     stability = None
     tables = {"topic_info": info, "quotes": _quotes(corpus, model, cfg.n_quotes)}
+    if cfg.n_themes is not None:
+        tables["themes"], tables["theme_tree"] = _themes(X, model.topics_, info, cfg.n_themes)
     if cfg.stability_seeds:
         refits = [fit(s, chosen, reduced=reductions.get(s)).topics_ for s in seeds[1:]]
         stability = stability_report(model.topics_, refits, seeds)
@@ -407,6 +410,15 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
                  mean_pairwise_ari=None if stability is None else
                  round(stability["mean_pairwise_ari"], 4))
     return result
+
+
+def _themes(X: np.ndarray, topics: np.ndarray, info: pd.DataFrame,
+            n_themes: int | str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Topics grouped into themes by their centroids (:mod:`textmine.models.themes`)."""
+    kept = info[info["topic"] >= 0].reset_index(drop=True)
+    centroids = (topic_centroids(X, topics, kept["topic"].astype(int).tolist()) if len(kept)
+                 else np.zeros((0, X.shape[1])))
+    return hierarchy(kept, centroids, n_themes)
 
 
 def _describe(hdbscan: dict[str, Any] | None) -> str:
