@@ -221,8 +221,10 @@ def run(
             reports = protect_inputs(cfg, corpus, reports, stages)
         check_track(cfg, corpus)  # a typo in a column name stops here, not after embedding
         with stages("segment") as record:
-            pp.segment(corpus, **cfg.segment.model_dump())
+            pp.segment(corpus, **cfg.segment.model_dump(exclude={"where"}))
             record.update({k: v for k, v in corpus.uns["segment"].items() if k.startswith("n_")})
+            if cfg.segment.where:
+                corpus = select(corpus, cfg.segment.where, record)
         analyse(cfg, corpus, stages)
     protection = corpus.protection
     # read warnings can name speakers: they are logged only once pseudonymised
@@ -288,6 +290,36 @@ def _models(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         return {}
     return {"embed": {"name": embed["model"], "sha256": embed["model_sha256"],
                       "path": embed["model_path"]}}
+
+
+def select(corpus: Corpus, where: dict[str, Any], record: dict[str, Any]) -> Corpus:
+    """``corpus.filter(**where)`` with the config's keys in its errors, and counts recorded.
+
+    Values are compared as text where the column holds text (YAML reads ``2020`` as a
+    number, a metadata sheet gives ``"2020"``).
+    """
+    conditions = {}
+    for column, wanted in where.items():
+        if column not in corpus.segments.columns or column not in corpus.metadata_columns:
+            raise ConfigError(f"segment.where names {column!r}, which is no metadata column",
+                              key=f"segment.where.{column}",
+                              hint="metadata columns: " + ", ".join(corpus.metadata_columns))
+        values = corpus.segments[column]
+        textual = not pd.api.types.is_numeric_dtype(values)
+        listed = wanted if isinstance(wanted, list) else [wanted]
+        conditions[column] = [str(v) for v in listed] if textual else listed
+    before_docs, before_segs = corpus.n_docs, len(corpus)
+    selected = corpus.filter(**conditions)
+    if not len(selected):
+        raise ConfigError(f"segment.where {where} matches no segment of the {before_docs} "
+                          "documents", key="segment.where",
+                          hint="check the values against the metadata sheet")
+    record.update(where=where, n_documents_selected=selected.n_docs,
+                  n_documents_not_selected=before_docs - selected.n_docs,
+                  n_segments_selected=len(selected))
+    log.info("segment.where %s: %d of %d documents (%d of %d segments) are analysed", where,
+             selected.n_docs, before_docs, len(selected), before_segs)
+    return selected
 
 
 def analyse(cfg: Config, corpus: Corpus, stages: Stages) -> None:

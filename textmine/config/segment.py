@@ -24,6 +24,10 @@ class SegmentConfig(Section):
         default_factory=lambda: ["interviewer"],
         description="roles kept as context but left out of the analysis",
     )
+    where: dict[str, str | int | float | list[str | int | float]] = Field(
+        default_factory=dict,
+        description="analyse only the documents whose metadata match, e.g. {programme: TOCA} "
+        "or {network: [North, East]} (corpus.filter); the rest are counted, not analysed")
     tokenizer: Literal["minilm", "words"] = Field(
         "minilm", description="what max_tokens counts: MiniLM word pieces or words"
     )

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from textmine.config import SegmentConfig, validate_section
-from textmine.errors import CorpusError, TextmineWarning
+from textmine.errors import ConfigError, CorpusError, TextmineWarning
 from textmine.pp.sentences import sentence_spans
 from textmine.pp.tokens import MINILM_MAX_TOKENS, token_counter
 from textmine.text import count_words
@@ -129,6 +129,10 @@ def segment(corpus, **options: Any) -> None:
     Stores the parameters and counts in ``corpus.uns["segment"]``.
     """
     cfg = validate_section(SegmentConfig, options, section="segment")
+    if cfg.where:
+        raise ConfigError("segment.where selects documents into a new corpus: call "
+                          "corpus = corpus.filter(**where) after segmenting",
+                          key="segment.where")
     if not corpus.sources:
         raise CorpusError("segmenting needs the source texts, which this corpus does not hold",
                           hint="read the transcripts with textmine.io.read_transcripts")

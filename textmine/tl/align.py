@@ -51,10 +51,11 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 
 
 # ----------------------------------------------------------------------------- labels
-def segment_labels(corpus, cfg: AlignConfig) -> pd.DataFrame:
+def segment_labels(corpus, cfg: AlignConfig) -> tuple[pd.DataFrame, int]:
     """``segment_id, theme, overlap_chars``: each segment's codes at the level, by the rule.
 
-    A theme reached through several codes of one segment keeps their largest overlap.
+    A theme reached through several codes of one segment keeps their largest overlap. Also
+    returns how many segments the (parent's) codes touch at all, before the rule.
     """
     pairs = map_codes(corpus.segments, corpus.codes, lengths=True)
     depth = 0
@@ -68,6 +69,7 @@ def segment_labels(corpus, cfg: AlignConfig) -> pd.DataFrame:
                               + ", ".join(sorted(set(known))[:8]))
         pairs = pairs[pairs["code_path"].str.startswith(parent + PATH_JOIN)]
         depth = len(parent.split(PATH_JOIN))
+    touched = int(pairs["segment_id"].nunique())
     if cfg.rule == "any":
         keep = pairs["overlap_chars"] >= 1
     elif cfg.rule == "min_chars":
@@ -86,7 +88,7 @@ def segment_labels(corpus, cfg: AlignConfig) -> pd.DataFrame:
     order = {sid: i for i, sid in enumerate(corpus.segments["segment_id"])}
     out = out.assign(_o=out["segment_id"].map(order)).sort_values(["_o", "theme"],
                                                                    kind="stable")
-    return out.drop(columns="_o").reset_index(drop=True)
+    return out.drop(columns="_o").reset_index(drop=True), touched
 
 
 def machine_labels(corpus, cfg: AlignConfig) -> tuple[np.ndarray, pd.DataFrame]:
@@ -404,7 +406,7 @@ def autocode(corpus, data: _Data, labels: pd.DataFrame, cfg: AlignConfig,
              if c["kappa"] is None or c["kappa"] < 0.6]
     report["codes_below_target"] = short
     if report["kappa"] is not None and report["kappa"] < 0.6:
-        _warn(f"align: suggested codes agree with the coders at kappa {report['kappa']:.2f} on "
+        _warn(f"align: suggested codes agree with the coders at kappa {report['kappa']:.3f} on "
               f"held-out interviews, below the 0.60 of good inter-coder agreement; "
               f"{len(short)} of {len(names)} codes fall short (align/autocode_cv.json)")
     uncoded = np.setdiff1d(np.arange(len(segs)), coded)
@@ -454,7 +456,7 @@ def align(corpus, *, key_added: str = "align", seed: int = 0,
         raise CorpusError("the corpus has no human codes to align with",
                           hint="give codes.path, or read the codes with textmine.io.read_codes")
     found, names = machine_labels(corpus, cfg)
-    labels = segment_labels(corpus, cfg)
+    labels, touched = segment_labels(corpus, cfg)
     if labels.empty:
         raise CorpusError(f"no coded span labels a segment under rule {cfg.rule!r}",
                           key="align.rule", hint="try rule: any, or a smaller min_chars")
@@ -465,13 +467,12 @@ def align(corpus, *, key_added: str = "align", seed: int = 0,
     metrics = partition_metrics(data, W)
     per_theme_table, best = per_theme(data, cfg, names, W)
     per_topic_table = per_topic(data, cfg, names)
-    n_segments_coded_any = int(corpus.segment_codes["segment_id"].nunique())
     metrics.update({
         "level": cfg.level, "parent": cfg.parent, "rule": cfg.rule,
         "min_chars": cfg.min_chars if cfg.rule == "min_chars" else None,
         "against": cfg.against, "n_segments": int(len(corpus)),
         "n_coded_segments": int(len(data.coded)),
-        "n_segments_touched_by_codes": n_segments_coded_any,
+        "n_segments_touched_by_codes": touched,
         "n_multi_coded_segments": int((labels.groupby("segment_id").size() > 1).sum()),
         "n_themes": data.n_t, "n_topics": int(sum(c != OUTLIER for c in data.clusters)),
         "n_documents": int(len(coded_docs)), "n_boot": cfg.n_boot if W is not None else 0,
@@ -480,8 +481,7 @@ def align(corpus, *, key_added: str = "align", seed: int = 0,
         "emergent_topics": [int(t) for t in per_topic_table.loc[per_topic_table["emergent"],
                                                                 "topic"]],
     })
-    if cfg.rule != "any" and n_segments_coded_any > len(data.coded):
-        metrics["n_segments_left_by_rule"] = n_segments_coded_any - len(data.coded)
+    metrics["n_segments_left_by_rule"] = int(touched - len(data.coded))
     tables = {"theme_topic": theme_topic(data, names), "per_theme": per_theme_table,
               "per_topic": per_topic_table,
               "triangulation": triangulation(corpus, data, labels, best, names)}
