@@ -172,3 +172,28 @@ def test_bad_options_and_missing_sources(corpus, tmp_path):
     again = tm.Corpus.read(tmp_path / "c")
     with pytest.raises(CorpusError, match="source texts"):
         tm.pp.segment(again)
+
+
+def test_where_analyses_one_group_and_names_bad_keys(example_corpus):
+    from textmine.pipeline import select
+
+    corpus = example_corpus.copy()
+    tm.pp.segment(corpus, unit="turn")
+    record = {}
+    nov = select(corpus, {"month": "2021-11"}, record)
+    months = example_corpus.documents.set_index("doc_id")["month"]
+    wanted = set(months[months == "2021-11"].index)
+    assert set(nov.documents["doc_id"]) == wanted == set(nov.segments["doc_id"])
+    assert set(nov.codes["doc_id"]) <= wanted
+    assert record["n_documents_selected"] == len(wanted)
+    assert record["n_documents_not_selected"] == corpus.n_docs - len(wanted)
+    assert len(nov) == int(corpus.segments["month"].eq("2021-11").sum())
+    two = select(corpus, {"month": ["2021-11", "2021-12"]}, {})
+    assert two.n_docs > nov.n_docs
+    with pytest.raises(ConfigError, match="segment.where names 'network'") as error:
+        select(corpus, {"network": "North"}, {})
+    assert error.value.key == "segment.where.network"
+    with pytest.raises(ConfigError, match="matches no segment"):
+        select(corpus, {"month": 2019}, {})
+    with pytest.raises(ConfigError, match="corpus.filter"):
+        tm.pp.segment(corpus, where={"month": "2021-11"})
