@@ -147,9 +147,9 @@ def baseline(corpus, options: dict) -> dict:
         if t in col:
             Y[row[s], col[t]] = 1
     texts = np.asarray(corpus.segments["text"].to_numpy()[data.coded], dtype=object)
-    proba, _ = grouped_cv(texts, Y, data.doc_all[data.coded], folds=cfg.folds, make=Tfidf)
-    found = agreement(Y, (proba >= cfg.threshold).astype(np.int8),
-                      [data.themes[t] for t in learnt])
+    _, codes, _ = grouped_cv(texts, Y, data.doc_all[data.coded], folds=cfg.folds, make=Tfidf,
+                             threshold=cfg.threshold)
+    found = agreement(Y, codes, [data.themes[t] for t in learnt])
     return {k: found[k] for k in ("kappa", "kappa_pooled", "krippendorff_alpha", "macro_f1")}
 
 

@@ -206,7 +206,30 @@ def test_suggested_codes_are_tested_on_unseen_interviews_and_kept_apart():
     coded = set(corpus.segment_codes.loc[corpus.segment_codes["code_path"].str.startswith(
         "Top"), "segment_id"])
     assert len(suggested) and not set(suggested["segment_id"]) & coded
-    assert suggested["confidence"].between(0.5, 1).all()
+    cut = {c["code"]: c["threshold"] for c in cv["per_code"]}
+    assert (suggested["confidence"] >= suggested["code"].map(cut)).all()
+    assert all(0.2 <= t <= 0.9 for fold in cv["folds"] for t in fold["thresholds"])
+
+
+def test_thresholds_are_chosen_without_the_test_interviews():
+    from textmine.models.autocode import best_thresholds, grouped_cv
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(6), 30)
+    X = rng.normal(size=(180, 5))
+    Y = (X[:, :2] + rng.normal(scale=0.5, size=(180, 2)) > 1.0).astype(np.int8)
+    proba, codes, folds = grouped_cv(X, Y, groups, folds=3)
+    for fold in folds:
+        test = np.isin(groups, [int(g) for g in fold["test_documents"]])
+        # each fold's codes are its probabilities at thresholds set on the other interviews
+        assert np.array_equal(codes[test], (proba[test] >= np.array(fold["thresholds"])))
+        train = ~test
+        assert not np.isin(np.unique(groups[train]), np.unique(groups[test])).any()
+    # best_thresholds maximises F1 on what it is given: a perfect separator is found
+    y = np.array([[0], [0], [1], [1]])
+    assert best_thresholds(y, np.array([[0.1], [0.3], [0.65], [0.8]]))[0] in (0.35, 0.4, 0.45,
+                                                                                0.5, 0.55, 0.6,
+                                                                                0.65)
 
 
 def test_too_few_examples_are_reported_not_learnt():

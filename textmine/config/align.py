@@ -42,8 +42,9 @@ class AlignConfig(Section):
     embedding: str | None = Field(None, description="embeddings key for the suggested codes "
                                   "(default: the one the topics used)")
     folds: int = Field(5, ge=2, description="cross-validation folds (grouped by interview)")
-    threshold: float = Field(0.5, gt=0, lt=1, description="probability at which a code is "
-                             "suggested")
+    threshold: float | Literal["auto"] = Field(
+        "auto", description="probability at which a code is suggested; auto: per code, the "
+        "best F1 in an inner cross-validation on the training interviews only")
     min_examples: int = Field(
         8, ge=2, description="a code needs this many coded segments, in at least two "
         "interviews, to be learnt")

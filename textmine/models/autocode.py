@@ -118,22 +118,61 @@ def agreement(Y: np.ndarray, P: np.ndarray, codes: list[str]) -> dict[str, Any]:
     }
 
 
-def grouped_cv(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
-               make=CodeSuggester) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Out-of-fold probabilities with folds grouped by ``groups`` (interviews).
+THRESHOLDS = np.round(np.linspace(0.2, 0.9, 15), 2)
 
-    Returns the probabilities (rows of ``X``) and, per fold, its test interviews and sizes.
-    ``GroupKFold`` is deterministic: the same data give the same folds.
+
+def best_thresholds(Y: np.ndarray, proba: np.ndarray, default: float = 0.5) -> np.ndarray:
+    """Per code, the threshold of :data:`THRESHOLDS` with the best F1 on ``proba``.
+
+    A code that is constant in ``Y`` keeps ``default``; ties go to the threshold nearest 0.5.
     """
-    n_groups = len(np.unique(groups))
-    k = min(folds, n_groups)
+    out = np.full(Y.shape[1], default)
+    order = np.argsort(np.abs(THRESHOLDS - 0.5), kind="stable")
+    for j in range(Y.shape[1]):
+        y = Y[:, j]
+        if y.min() == y.max():
+            continue
+        scores = [f1_score(y, proba[:, j] >= t, zero_division=0) for t in THRESHOLDS[order]]
+        out[j] = THRESHOLDS[order][int(np.argmax(scores))]
+    return out
+
+
+def out_of_fold(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int,
+                make) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Probabilities of each row from a model that never saw its group (GroupKFold)."""
+    k = min(folds, len(np.unique(groups)))
     if k < 2:
         raise ValueError("grouped cross-validation needs coded segments in two interviews")
     proba = np.zeros(Y.shape, dtype=np.float64)
+    splits = list(GroupKFold(n_splits=k).split(X, Y, groups))
+    for train, test in splits:
+        proba[test] = make().fit(X[train], Y[train]).predict_proba(X[test])
+    return proba, splits
+
+
+def grouped_cv(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, *, folds: int = 5,
+               make=CodeSuggester, threshold: float | str = "auto",
+               inner_folds: int = 3) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Out-of-fold probabilities and 0/1 codes, folds grouped by ``groups`` (interviews).
+
+    With ``threshold="auto"`` each fold's thresholds are chosen per code
+    (:func:`best_thresholds`) by an inner grouped cross-validation on that fold's training
+    interviews only, so the test interviews never choose their own threshold.
+
+    Returns the probabilities, the 0/1 codes and, per fold, its test groups, sizes and
+    thresholds. ``GroupKFold`` is deterministic: the same data give the same folds.
+    """
+    proba, splits = out_of_fold(X, Y, groups, folds, make)
+    codes = np.zeros(Y.shape, dtype=np.int8)
     report = []
-    for i, (train, test) in enumerate(GroupKFold(n_splits=k).split(X, Y, groups)):
-        model = make().fit(X[train], Y[train])
-        proba[test] = model.predict_proba(X[test])
+    for i, (train, test) in enumerate(splits):
+        if threshold == "auto" and len(np.unique(groups[train])) >= 2:
+            inner, _ = out_of_fold(X[train], Y[train], groups[train], inner_folds, make)
+            cut = best_thresholds(Y[train], inner)
+        else:
+            cut = np.full(Y.shape[1], 0.5 if threshold == "auto" else float(threshold))
+        codes[test] = proba[test] >= cut
         report.append({"fold": i, "n_train": int(len(train)), "n_test": int(len(test)),
-                       "test_documents": sorted(map(str, np.unique(groups[test])))})
-    return proba, report
+                       "test_documents": sorted(map(str, np.unique(groups[test]))),
+                       "thresholds": [float(t) for t in cut]})
+    return proba, codes, report

@@ -33,7 +33,7 @@ from textmine.corpus import Result
 from textmine.errors import ConfigError, CorpusError, TextmineWarning
 from textmine.io.codes import PATH_JOIN
 from textmine.models.agreement import METRICS
-from textmine.models.autocode import CodeSuggester, agreement, grouped_cv
+from textmine.models.autocode import CodeSuggester, agreement, best_thresholds, grouped_cv
 from textmine.pp.codes import code_at_level, map_codes
 
 log = logging.getLogger("textmine")
@@ -392,12 +392,17 @@ def autocode(corpus, data: _Data, labels: pd.DataFrame, cfg: AlignConfig,
             Y[row[s], col[t]] = 1
 
     def make() -> CodeSuggester:
-        return CodeSuggester(threshold=cfg.threshold, seed=seed)
+        return CodeSuggester(seed=seed)
 
     names = [data.themes[t] for t in learnt]
-    proba, folds = grouped_cv(X[coded], Y, docs_of[coded], folds=cfg.folds, make=make)
-    P = (proba >= cfg.threshold).astype(np.int8)
+    proba, P, folds = grouped_cv(X[coded], Y, docs_of[coded], folds=cfg.folds, make=make,
+                                 threshold=cfg.threshold)
     report.update(agreement(Y, P, names))
+    # the suggestions' thresholds: chosen on every coded interview's held-out probabilities
+    cut = (best_thresholds(Y, proba) if cfg.threshold == "auto"
+           else np.full(len(names), float(cfg.threshold)))
+    for entry, t in zip(report["per_code"], cut, strict=True):
+        entry["threshold"] = float(t)
     report["folds"] = [{**f, "test_documents": [str(data.doc_ids[int(d)])
                                                 for d in f["test_documents"]]}
                        for f in folds]
@@ -414,7 +419,7 @@ def autocode(corpus, data: _Data, labels: pd.DataFrame, cfg: AlignConfig,
         return report, empty
     model = make().fit(X[coded], Y)
     found = model.predict_proba(X[uncoded])
-    r, c = np.nonzero(found >= cfg.threshold)
+    r, c = np.nonzero(found >= cut[None, :])
     table = pd.DataFrame({"segment_id": segs["segment_id"].to_numpy()[uncoded[r]],
                           "code": np.asarray(names, dtype=object)[c],
                           "confidence": found[r, c].round(DECIMALS)})
