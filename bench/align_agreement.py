@@ -37,9 +37,10 @@ align_stage = importlib.import_module("textmine.tl.align")
 def example(codes: str | None = None):
     cfg = tm.load_config(ROOT / "configs" / "example.yaml").resolved()
     if codes:
-        cfg.codes.path = codes
-        cfg.codes.columns = None
+        cfg.codes.path = None
     corpus, _ = read_inputs(cfg, Stages())
+    if codes:  # the project's highlights in place of the tag exports
+        tm.io.read_codes(corpus, codes)
     tm.pp.segment(corpus, **cfg.segment.model_dump(exclude={"where"}))
     return corpus, {}
 

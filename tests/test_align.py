@@ -346,3 +346,45 @@ def test_example_study_run_folder_has_the_align_tables(example_copy):
     assert len(suggested)
     assert project.codes["code"].str.contains("textmine suggested codes").any() or (
         project.codes["code"].isin(set(suggested["code"])).any())
+
+
+def test_a_wrong_parent_stops_the_run_before_any_model(example_copy):
+    from textmine.errors import ConfigError
+
+    config = example_copy / "configs" / "example.yaml"
+    with pytest.raises(ConfigError, match="align.parent 'Nowhere'") as error:
+        tm.pipeline.validate(config, overrides=["align.parent=Nowhere"])
+    assert error.value.key == "align.parent"
+    assert "Navigation complex" in str(error.value)  # the codes a user could have meant
+
+
+@pytest.mark.slow
+def test_focus_groups_align_at_two_levels_of_their_codebook(focus_groups):
+    corpus = tm.io.read_transcripts(
+        str(focus_groups / "masterTranscript.csv"), interviewer=["F"],
+        columns={"doc_id": "Transcript", "speaker": "Participant", "text": "Comment"})
+    with pytest.warns(tm.TextmineWarning, match="not in the codebook"):
+        tm.io.read_codes(corpus, focus_groups / "codeReferences.csv", split_codes=",",
+                         columns={"doc_id": "Transcript", "code": "Code", "quote": "Comment",
+                                  "coder": "Author"},
+                         codebook=str(focus_groups / "Master Codebook.csv"),
+                         codebook_columns=["Category", "Subcategory", "axialCode",
+                                           "initialCode"],
+                         codebook_description="definition")
+    tm.pp.segment(corpus, unit="turn")
+    tm.tl.embed(corpus, progress=False)
+    tm.tl.topics(corpus, seed=0, stability_seeds=0)
+    found = {}
+    for level in (1, 2):
+        tm.tl.align(corpus, level=level, n_boot=50, folds=4)
+        found[level] = tm.get.per_theme(corpus)
+        metrics = tm.get.alignment(corpus)
+        assert metrics["n_documents"] == 4 and metrics["level"] == level
+        cv = tm.get.autocode_cv(corpus)
+        assert len(cv["folds"]) == 4  # one focus group held out per fold
+    top, second = set(found[1]["theme"]), set(found[2]["theme"])
+    assert len(second) > len(top)
+    # every level-2 theme sits under a level-1 theme (or is a code with no parent)
+    assert all(t.split(" > ")[0] in top for t in second)
+    # the same coded segments are counted at both levels
+    assert found[1]["n_segments"].sum() <= found[2]["n_segments"].sum()

@@ -352,11 +352,14 @@ def _track_wanted(cfg: Config) -> bool:
 
 
 def check_track(cfg: Config, corpus: Corpus) -> None:
-    """Check track's columns, dates and levels against the metadata before anything heavy."""
+    """Check track's columns and align's parent code against the inputs, before the models."""
+    from textmine.tl.align import check as check_align
     from textmine.tl.track import check
 
     if _track_wanted(cfg):
         check(corpus, **cfg.track.model_dump(exclude={"enabled"}))
+    if cfg.align.enabled:
+        check_align(corpus, **cfg.align.model_dump(exclude={"enabled", "export_qdpx"}))
 
 
 def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,

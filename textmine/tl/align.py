@@ -51,6 +51,26 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 
 
 # ----------------------------------------------------------------------------- labels
+def check(corpus, **options: Any) -> AlignConfig:
+    """Check the align options against the codes read, before anything heavy runs."""
+    cfg = validate_section(AlignConfig, options, section="align")
+    if cfg.parent and len(corpus.codes):
+        _parent_depth(corpus, cfg.parent)
+    return cfg
+
+
+def _parent_depth(corpus, parent: str) -> int:
+    parent = parent.strip()
+    known = corpus.codes["code_path"]
+    if not ((known == parent) | known.str.startswith(parent + PATH_JOIN)).any():
+        tops = sorted(set(known.str.split(PATH_JOIN).str[0]))
+        raise ConfigError(f"align.parent {parent!r} is no code path of the codes",
+                          key="align.parent",
+                          hint="write the full path, levels joined by ' > '; top-level codes: "
+                          + ", ".join(tops[:12]) + (" ..." if len(tops) > 12 else ""))
+    return len(parent.split(PATH_JOIN))
+
+
 def segment_labels(corpus, cfg: AlignConfig) -> tuple[pd.DataFrame, int]:
     """``segment_id, theme, overlap_chars``: each segment's codes at the level, by the rule.
 
@@ -60,15 +80,8 @@ def segment_labels(corpus, cfg: AlignConfig) -> tuple[pd.DataFrame, int]:
     pairs = map_codes(corpus.segments, corpus.codes, lengths=True)
     depth = 0
     if cfg.parent:
-        parent = cfg.parent.strip()
-        known = corpus.codes["code_path"]
-        if not ((known == parent) | known.str.startswith(parent + PATH_JOIN)).any():
-            raise ConfigError(f"align.parent {cfg.parent!r} is no code path of the codes",
-                              key="align.parent",
-                              hint="write the full path, levels joined by ' > '; codes: "
-                              + ", ".join(sorted(set(known))[:8]))
-        pairs = pairs[pairs["code_path"].str.startswith(parent + PATH_JOIN)]
-        depth = len(parent.split(PATH_JOIN))
+        depth = _parent_depth(corpus, cfg.parent)
+        pairs = pairs[pairs["code_path"].str.startswith(cfg.parent.strip() + PATH_JOIN)]
     touched = int(pairs["segment_id"].nunique())
     if cfg.rule == "any":
         keep = pairs["overlap_chars"] >= 1
