@@ -68,6 +68,7 @@ def focus(level: int = 1):
 
 def _comments(texts: list[str], labels: list[list[str]], paths) -> tm.Corpus:
     """One document per comment, each code spanning the whole comment."""
+    texts = [" ".join(t.split()) for t in texts]  # the text a reader would have normalised
     corpus = corpus_from_texts(texts)
     corpus.sources = dict(zip(corpus.documents["doc_id"], texts, strict=True))
     rows = [{"doc_id": f"t{i}", "start_char": 0, "end_char": len(text), "code": code,
@@ -187,11 +188,11 @@ def run(name: str) -> dict:
 def main(names: list[str]) -> None:
     warnings.simplefilter("ignore")
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
+    name_out = "align_agreement" if names == list(DATASETS) else f"align_agreement_{names[0]}"
     results = {"machine": machine()}
     for name in names:
         results[name] = run(name)
-    write("align_agreement" if names == list(DATASETS) else f"align_agreement_{names[0]}",
-          results)
+        write(name_out, results)  # after each data set: a later failure keeps the rest
 
 
 if __name__ == "__main__":

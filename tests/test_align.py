@@ -67,7 +67,7 @@ def planted(n_docs: int = 6, per_doc: int = 12, *, seed: int = 0, noise: float =
 
 
 def _topics_result(corpus: tm.Corpus, topics: np.ndarray) -> None:
-    ids = sorted(set(topics.tolist()))
+    ids = sorted(set(topics.tolist()) - {-1})  # as the topics stage: no row for outliers
     info = pd.DataFrame({"topic": ids, "size": [int((topics == t).sum()) for t in ids],
                          "label": [f"t{t}" for t in ids], "terms": [f"w{t} x{t}" for t in ids]})
     per_segment = pd.DataFrame({"segment_id": corpus.segments["segment_id"],
@@ -388,3 +388,14 @@ def test_focus_groups_align_at_two_levels_of_their_codebook(focus_groups):
     assert all(t.split(" > ")[0] in top for t in second)
     # the same coded segments are counted at both levels
     assert found[1]["n_segments"].sum() <= found[2]["n_segments"].sum()
+
+
+def test_an_align_result_reads_back_the_same(tmp_path):
+    corpus = planted(noise=0.2)
+    topics = corpus.results["topics"].per_segment["topic"].to_numpy().copy()
+    topics[::7] = -1  # outliers, which topic_info does not list
+    _topics_result(corpus, topics)
+    tm.tl.align(corpus, n_boot=20, folds=3)
+    assert "outliers" in set(tm.get.per_topic(corpus)["label"])
+    again = tm.Corpus.read(corpus.write(tmp_path / "c"))
+    assert again.equals(corpus)

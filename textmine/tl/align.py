@@ -116,6 +116,12 @@ def machine_labels(corpus, cfg: AlignConfig) -> tuple[np.ndarray, pd.DataFrame]:
     if cfg.against == "topics":
         names = pd.DataFrame({"label": info["topic"].astype("int64"),
                               "label_text": info["label"].astype("str")})
+        if (topics == OUTLIER).any() and OUTLIER not in set(names["label"]):
+            names = pd.concat([pd.DataFrame({"label": [OUTLIER], "label_text": ["outliers"]}),
+                               names], ignore_index=True)
+        # an empty label would read back from CSV as missing: name every topic
+        names["label_text"] = names["label_text"].where(names["label_text"] != "",
+                                                        names["label"].map("topic {}".format))
         return topics, names
     themes = result.tables.get("themes")
     if themes is None:
