@@ -182,3 +182,17 @@ def test_real_process_prints_no_traceback(example_copy):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "unknown key 'segment.unti'" in proc.stderr and "did you mean 'unit'" in proc.stderr
+
+
+def test_run_with_some_stages_switches_the_others_off_in_the_config(example_copy):
+    from textmine.errors import ConfigError
+
+    config = example_copy / "configs" / "example.yaml"
+    result = tm.run(config, write=False, stages=[])
+    assert len(result.corpus) > 1000 and not result.corpus.embeddings
+    assert not result.corpus.results
+    ran = result.manifest["config"]
+    assert not ran["embed"]["enabled"] and not ran["topics"]["enabled"]
+    assert set(result.manifest["stages"]) == {"read", "codes", "protect", "segment"}
+    with pytest.raises(ConfigError, match="unknown stage"):
+        tm.run(config, write=False, stages=["topic"])

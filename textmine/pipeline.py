@@ -185,6 +185,7 @@ def run(
     out: str | Path | None = None,
     overrides: list[str] | None = None,
     write: bool = True,
+    stages: list[str] | None = None,
 ) -> RunResult:
     """Run the pipeline a config describes and write its run folder.
 
@@ -198,6 +199,12 @@ def run(
         ``section.key=value`` assignments, as ``--set`` on the command line.
     write
         Write the run folder (``False``: compute in memory only).
+    stages
+        The model stages to run, of :data:`OPTIONAL_STAGES` (default: every stage the config
+        enables). Reading, protecting and segmenting always run. The stages left out are
+        switched off in the config itself (``<stage>.enabled: false``), so the manifest and
+        ``config.resolved.yaml`` say what ran, and ``textmine run`` with that resolved config
+        gives the same corpus and results.
 
     Returns
     -------
@@ -211,7 +218,7 @@ def run(
     run folder as it was.
     """
     cfg = config if isinstance(config, Config) else load_config(config, overrides=overrides)
-    cfg = cfg.resolved()
+    cfg = only_stages(cfg.resolved(), stages)
     folder = check_outputs(cfg, out) if write else None
     stages = Stages()
     with warnings.catch_warnings(record=True) as caught:
@@ -259,6 +266,28 @@ def run(
             for w in caught:
                 log.warning(str(w.message))
     return RunResult(corpus=corpus, folder=folder, manifest=manifest)
+
+
+#: stages a run may leave out (``run(..., stages=[...])``), in the order they run
+OPTIONAL_STAGES = ("embed", "topics", "track", "align", "report")
+
+
+def only_stages(cfg: Config, stages: list[str] | None) -> Config:
+    """A copy of ``cfg`` with every optional stage not in ``stages`` switched off."""
+    if stages is None:
+        return cfg
+    unknown = [s for s in stages if s not in OPTIONAL_STAGES
+               and s not in ("read", "protect", "segment")]
+    if unknown:
+        raise ConfigError(f"unknown stage(s) {unknown}", key="stages",
+                          hint="stages are " + ", ".join(OPTIONAL_STAGES)
+                          + " (read, protect and segment always run)")
+    cfg = cfg.model_copy(deep=True)
+    for name in OPTIONAL_STAGES:
+        section = getattr(cfg, name)
+        if name not in stages and "enabled" in type(section).model_fields:
+            section.enabled = False
+    return cfg
 
 
 def _scrub_inputs(protection, hashes: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
