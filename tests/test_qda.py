@@ -610,10 +610,14 @@ def test_a_run_writes_align_textmine_qdpx(example_copy, schema):
     project = qda.read_qdpx(path)
     corpus = result.corpus
     topic = corpus.results["topics"].per_segment["topic"].to_numpy()
-    assert len(project.codes) == int((topic >= 0).sum())
+    suggested = tm.get.suggested_codes(corpus)
+    machine = project.codes["coder"].str.startswith("textmine suggested")
+    # one selection per topic segment, and one per suggested code, under its own coder
+    assert int((~machine).sum()) == int((topic >= 0).sum())
+    assert int(machine.sum()) == len(suggested) > 0
     texts = {s.doc_id: s.text for s in project.sources}
     got = sorted(normalize_ws(texts[r.doc_id][r.start_char:r.end_char])
-                 for r in project.codes.itertuples())
+                 for r in project.codes[~machine].itertuples())
     assert got == sorted(corpus.segments.loc[topic >= 0, "text"])
 
 
