@@ -7,8 +7,10 @@ from textmine.get.topics import (
     segments_with_topics,
     stability,
     topic_info,
+    topic_terms,
 )
 from textmine.get.track import changes, contrasts, effects, prevalence, terms, track_summary
 
 __all__ = ["assignments", "changes", "contrasts", "effects", "prevalence", "quality", "quotes",
-           "segments_with_topics", "stability", "terms", "topic_info", "track_summary"]
+           "segments_with_topics", "stability", "terms", "topic_info", "topic_terms",
+           "track_summary"]
