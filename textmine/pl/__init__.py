@@ -5,10 +5,11 @@ Every function reads a stored result through :mod:`textmine.get`, returns a matp
 """
 
 from textmine.pl.align import theme_topic, theme_topic_table
+from textmine.pl.save import figure_bytes, run_figures, save_figures
 from textmine.pl.style import ONE_COLUMN, TWO_COLUMN
 from textmine.pl.topics import map_coordinates, topic_map, topic_sizes, topic_stability, topic_terms
 from textmine.pl.track import group_heatmap, group_period, prevalence
 
-__all__ = ["ONE_COLUMN", "TWO_COLUMN", "group_heatmap", "group_period", "map_coordinates",
-           "prevalence", "theme_topic", "theme_topic_table", "topic_map", "topic_sizes",
-           "topic_stability", "topic_terms"]
+__all__ = ["ONE_COLUMN", "TWO_COLUMN", "figure_bytes", "group_heatmap", "group_period",
+           "map_coordinates", "prevalence", "run_figures", "save_figures", "theme_topic",
+           "theme_topic_table", "topic_map", "topic_sizes", "topic_stability", "topic_terms"]

@@ -25,14 +25,12 @@ def extents(texts: Sequence[Text], pad: float = 2.0) -> np.ndarray:
 
 
 def overlapping(boxes: np.ndarray) -> list[tuple[int, int]]:
-    """Pairs ``(i, j)`` of boxes that overlap."""
-    out = []
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            a, b = boxes[i], boxes[j]
-            if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                out.append((i, j))
-    return out
+    """Pairs ``(i, j)``, ``i < j``, of boxes that overlap."""
+    b = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    hit = ((b[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < b[:, None, 2])
+           & (b[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < b[:, None, 3]))
+    i, j = np.nonzero(np.triu(hit, k=1))
+    return [(int(a), int(c)) for a, c in zip(i, j, strict=True)]
 
 
 def repel(ax: Axes, texts: Sequence[Text], *, iterations: int = 400,

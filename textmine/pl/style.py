@@ -60,8 +60,9 @@ RC: dict[str, Any] = {
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
     "svg.fonttype": "none",
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.03,
+    # no bbox "tight": constrained layout already fits everything in the journal size, and
+    # a tight box would change that size (and draw every figure twice)
+    "savefig.bbox": None,
 }
 
 
