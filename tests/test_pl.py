@@ -107,7 +107,7 @@ def test_stability_bars_are_the_per_topic_stability(example_topics):
     fig = tm.pl.topic_stability(example_topics)
     per = pd.DataFrame(tm.get.stability(example_topics)["per_topic"])
     np.testing.assert_allclose(_barh_widths(fig.axes[0]), per["stability"].astype(float))
-    assert "mean pairwise ARI" in fig.axes[0].get_title(loc="left")
+    assert "mean pairwise ARI" in fig.axes[0].get_title(loc="right")
 
 
 @pytest.mark.slow
@@ -234,3 +234,21 @@ def test_heatmap_of_36_topics_and_15_groups_keeps_labels_apart():
     assert sum(p.get_gid() == "flagged" for p in ax.patches) == sum(
         r["flagged"] for r in rows if r["topic"] >= 0)
     assert min(_fonts(fig)) >= MIN_FONT
+
+
+@pytest.mark.slow
+def test_interactive_map_is_self_contained_with_escaped_hover(example_topics):
+    from textmine.pl.interactive import topic_map_html
+
+    corpus = example_topics.copy()
+    segments = corpus.segments.copy()
+    segments.loc[0, "text"] = "a <b>bold</b> & risky quote"  # hover text is HTML to plotly
+    corpus.segments = segments
+    page = topic_map_html(corpus)
+    assert page == topic_map_html(corpus)  # the same bytes each time (fixed div id)
+    assert "<script src" not in page and "<link" not in page  # plotly.js is inline
+    assert len(page) > 1_000_000
+    assert "a &lt;b&gt;bold&lt;/b&gt; &amp; risky quote" in page
+    n_traces = page.count('"type":"scatter"')
+    assert n_traces == tm.get.assignments(corpus)["topic"].nunique()
+    assert corpus.segments["speaker"].iloc[0] in page and corpus.segments["doc_id"].iloc[0] in page

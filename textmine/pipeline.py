@@ -356,9 +356,19 @@ def write_report_files(folder: Path, cfg: Config, corpus: Corpus, manifest: dict
     files = pl.save_figures(figures, folder / "figures", formats=cfg.report.formats,
                             dpi=cfg.report.dpi)
     files += tables.write_tables(made, folder / "tables", formats=cfg.report.tables)
+    if cfg.report.interactive and "topic_map" in figures:
+        from textmine.pl.interactive import topic_map_html
+
+        (folder / "figures").mkdir(exist_ok=True)
+        path = folder / "figures" / "topic_map.html"
+        path.write_text(topic_map_html(corpus, title=f"{cfg.run_name}: segments by topic"),
+                        encoding="utf-8")
+        files.append(path)
     if cfg.report.html:
-        files.append(tables.write_report(folder / "report.html", corpus, manifest,
-                                         figures=figures, tables=made))
+        files.append(tables.write_report(
+            folder / "report.html", corpus, manifest, figures=figures, tables=made,
+            interactive="figures/topic_map.html" if (folder / "figures" / "topic_map.html")
+            .is_file() else None))
     manifest["stages"]["report"] = {"figures": len(figures), "tables": len(made),
                                     "files": len(files),
                                     "seconds": round(time.perf_counter() - start, 3)}

@@ -60,9 +60,10 @@ RC: dict[str, Any] = {
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
     "svg.fonttype": "none",
-    # no bbox "tight": constrained layout already fits everything in the journal size, and
-    # a tight box would change that size (and draw every figure twice)
-    "savefig.bbox": None,
+    # constrained layout fits the figure to the journal size; a tight box is the safety net
+    # for a label that still overflows (it never crops anything drawn)
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.02,
 }
 
 

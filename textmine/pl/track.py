@@ -96,7 +96,7 @@ def _panels(fig, table: pd.DataFrame, column: str, ids: list, *, title: str, col
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
     what = _outcome(table)
     panel = width / cols
-    chars = max(10, int(0.75 * panel * 72 / (7 * 0.6)))  # what a 7 pt title line holds
+    chars = max(10, int(0.9 * panel * 72 / (7 * 0.6)))  # what a 7 pt title line holds
     for i, ax in enumerate(axes):
         if i >= len(ids):
             ax.set_axis_off()
@@ -107,9 +107,20 @@ def _panels(fig, table: pd.DataFrame, column: str, ids: list, *, title: str, col
         ax.set_title(_name(table, ids[i], width=chars), loc="left", fontsize=7)
         ax.set_gid(f"{what}:{ids[i]}")
         _x_ticks(ax, xs, panel)
-        ax.set_ylim(bottom=0)
+    _shared_ylim(axes[:len(ids)])
     fig.suptitle(title, fontsize=8, x=0.02, ha="left")
     return list(axes[:len(ids)])
+
+
+def _shared_ylim(axes) -> None:
+    """From 0 to just above the highest point or interval of every panel sharing the axis.
+
+    Set once all panels are drawn: a limit fixed while drawing would cut the later panels.
+    """
+    tops = [ax.dataLim.y1 for ax in axes if np.isfinite(ax.dataLim.y1)]
+    top = max(tops + [1.0])
+    for ax in axes:
+        ax.set_ylim(0, top * 1.08)
 
 
 def prevalence(corpus, column: str, *, topics: list[int] | None = None,
@@ -299,10 +310,10 @@ def group_period(corpus, group: str, period: str, *, codes: bool = False,
                                                           "ci_high", "flagged"]],
                              xs, colour_=colour(k), offset=(k - (n - 1) / 2) * 0.06,
                              label=_name(table, t, width=30) if i == 0 else None)
-            ax.set_title(shorten(groups[i], int(0.75 * width / cols * 72 / (7 * 0.6))),
+            ax.set_title(shorten(groups[i], int(0.9 * width / cols * 72 / (7 * 0.6))),
                          loc="left", fontsize=7)
             _x_ticks(ax, xs, width / cols)
-            ax.set_ylim(bottom=0)
+        _shared_ylim(axes[:len(groups)])
         for ax in axes[::cols]:
             ax.set_ylabel("share (%)")
         handles = [Line2D([], [], color=colour(k), marker="o", ms=3,

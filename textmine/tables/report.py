@@ -180,7 +180,7 @@ def _protect_section(manifest: Mapping[str, Any]) -> str:
 
 
 def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFrame],
-                    key: str) -> str:
+                    key: str, interactive: str | None = None) -> str:
     if key not in corpus.results or corpus.results[key].kind != "topics":
         return ""
     quality = get.quality(corpus, key)
@@ -204,6 +204,9 @@ def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, 
     out = ["<h2 id=\"topics\">Topics</h2>", "<h3>Quality and stability</h3>", _pairs(rows)]
     out += [_figure(figures, n) for n in ("topic_sizes", "topic_terms", "topic_map",
                                           "topic_stability")]
+    if interactive:  # a file of the same run folder (a relative link, no request)
+        out.append(f'<p>To explore the map (hover for the quotes, filter topics): open '
+                   f'<a href="{_e(interactive)}">{_e(interactive)}</a>.</p>')
     if "topic_overview" in tables:
         out += ["<h3>Topics with their terms and most central quote</h3>",
                 _frame(tables["topic_overview"], table_id="topic_overview")]
@@ -304,7 +307,7 @@ def _stages_section(manifest: Mapping[str, Any]) -> str:
 def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, Figure],
                  tables: Mapping[str, pd.DataFrame] | None = None,
                  topics_key: str = "topics", track_key: str = "track",
-                 align_key: str = "align") -> str:
+                 align_key: str = "align", interactive: str | None = None) -> str:
     """The report page as a string.
 
     Parameters
@@ -319,6 +322,8 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
         Name -> publication table (default: :func:`textmine.tables.run_tables`).
     topics_key, track_key, align_key
         Keys of the stored results.
+    interactive
+        Relative path of the interactive topic map, linked from the topics section.
 
     Returns
     -------
@@ -331,7 +336,7 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
     sections = [
         _read_section(manifest, corpus),
         _protect_section(manifest),
-        _topics_section(corpus, figures, tables, topics_key),
+        _topics_section(corpus, figures, tables, topics_key, interactive),
         _track_section(corpus, figures, track_key),
         _align_section(corpus, figures, tables, align_key),
     ]
@@ -367,7 +372,7 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
 
 def write_report(path: str | Path, corpus, manifest: Mapping[str, Any], *,
                  figures: Mapping[str, Figure],
-                 tables: Mapping[str, pd.DataFrame] | None = None, **keys: str) -> Path:
+                 tables: Mapping[str, pd.DataFrame] | None = None, **keys: str | None) -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8)."""
     path = Path(path)
     path.write_text(build_report(corpus, manifest, figures=figures, tables=tables, **keys),
