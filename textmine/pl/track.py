@@ -155,14 +155,19 @@ def prevalence(corpus, column: str, *, topics: list[int] | None = None,
     -------
     Figure
     """
-    blocks = [("Machine topics", get.prevalence(corpus, column, key=key), topics, TOPIC_COLOUR)]
-    if codes is not False:
+    blocks = []
+    for title, is_codes, ids, c in (("Machine topics", False, topics, TOPIC_COLOUR),
+                                    ("Human codes", True, codes, CODE_COLOUR)):
+        if is_codes and codes is False:
+            continue
         try:
-            blocks.append(("Human codes", get.prevalence(corpus, column, codes=True, key=key),
-                           codes, CODE_COLOUR))
+            blocks.append((title, get.prevalence(corpus, column, codes=is_codes, key=key),
+                           ids, c))
         except CorpusError:
-            if codes:  # asked for by name: say they are missing
+            if ids:  # asked for by name: say they are missing
                 raise
+    if not blocks:  # neither was tracked: the usual error, naming the tables there are
+        get.prevalence(corpus, column, key=key)
     chosen = [(title, table, _choose(table, ids, top), c) for title, table, ids, c in blocks]
     n_rows = max(grid(len(ids), ncols)[0] for _, _, ids, _ in chosen)
     fig = new_figure(width, 0.6 + 1.25 * n_rows)
