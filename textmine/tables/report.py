@@ -360,7 +360,13 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
     head = (f"<h1>{_e(name)}</h1><p class=\"note\">textmine {_e(manifest.get('textmine_version'))}"
             f"; run created <span class=\"volatile\">{_e(manifest.get('created_utc'))}</span>"
             f"; seed {_e((manifest.get('seeds') or {}).get('seed'))}"
-            f"; config {_e(manifest.get('config_file'))}</p>")
+            f"; config {_e(manifest.get('config_file'))}</p>"
+            "<p>This page describes one run of textmine, a computational second reading of "
+            "interview transcripts: what it read, what it pseudonymised, the topics it found "
+            "in the segments (with their terms and the most central quotes), how the topics "
+            "and the human codes vary over periods and groups, and how the topics line up with "
+            "the human themes, when those stages ran. Every number comes from the files of "
+            "this run folder; quotes are pseudonymised.</p>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             # a policy that forbids every request: the page must work on an offline machine
