@@ -111,3 +111,16 @@ def example_embedded(example_corpus):
     tm.pp.segment(corpus, **cfg.segment.model_dump())
     tm.tl.embed(corpus, **cfg.embed.model_dump(exclude={"enabled"}))
     return corpus
+
+
+@pytest.fixture(scope="session")
+def example_topics(example_embedded):
+    """The example study with topics fitted as a run fits them (two seeds, for stability).
+
+    Shared by the track, figure and report tests; each test takes a ``.copy()``.
+    """
+    import textmine as tm
+
+    corpus = example_embedded.copy()
+    tm.tl.topics(corpus, seed=0, stability_seeds=2)
+    return corpus

@@ -59,13 +59,6 @@ def test_permutation_p_values_and_bh():
 
 
 # ---------------------------------------------------------------------------- the example study
-@pytest.fixture(scope="module")
-def example_topics(example_embedded):
-    corpus = example_embedded.copy()
-    tm.tl.topics(corpus, seed=0, stability_seeds=2)
-    return corpus
-
-
 @pytest.mark.slow
 def test_example_by_month_with_codes_and_model_uncertainty(example_topics):
     corpus = example_topics.copy()

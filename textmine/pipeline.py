@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -408,8 +409,42 @@ def write_run_folder(folder: Path, cfg: Config, corpus: Corpus, manifest: dict,
         suggestions = align.tables.get("suggested_codes") if align is not None else None
         io.qda.write_qdpx(corpus, folder / "align" / "textmine.qdpx", topics_key="topics",
                           suggestions=suggestions, name=cfg.run_name)
+    if cfg.report.enabled:
+        write_report_files(folder, cfg, corpus, manifest)
     write_json(folder / "manifest.json", manifest)
     write_marker(folder)  # last: it lists every file above
+
+
+def write_report_files(folder: Path, cfg: Config, corpus: Corpus, manifest: dict) -> None:
+    """The report stage: figures/, tables/ and report.html, drawn from the stored results.
+
+    Nothing is fitted or recomputed here. The stage's own timing is added to the manifest's
+    ``stages`` (the report page shows the stages before it).
+    """
+    from textmine import pl, tables
+
+    start = time.perf_counter()
+    figures = pl.run_figures(corpus)
+    made = tables.run_tables(corpus)
+    files = pl.save_figures(figures, folder / "figures", formats=cfg.report.formats,
+                            dpi=cfg.report.dpi)
+    files += tables.write_tables(made, folder / "tables", formats=cfg.report.tables)
+    if cfg.report.interactive and "topic_map" in figures:
+        from textmine.pl.interactive import topic_map_html
+
+        (folder / "figures").mkdir(exist_ok=True)
+        path = folder / "figures" / "topic_map.html"
+        path.write_text(topic_map_html(corpus, title=f"{cfg.run_name}: segments by topic"),
+                        encoding="utf-8")
+        files.append(path)
+    if cfg.report.html:
+        files.append(tables.write_report(
+            folder / "report.html", corpus, manifest, figures=figures, tables=made,
+            interactive="figures/topic_map.html" if (folder / "figures" / "topic_map.html")
+            .is_file() else None))
+    manifest["stages"]["report"] = {"figures": len(figures), "tables": len(made),
+                                    "files": len(files),
+                                    "seconds": round(time.perf_counter() - start, 3)}
 
 
 def validate(config: str | Path | dict | Config, *, out: str | Path | None = None,

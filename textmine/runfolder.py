@@ -26,7 +26,8 @@ __all__ = ["Stages", "now_utc", "package_versions", "sha256_file", "staging_fold
 PACKAGES = ("textmine", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "rapidfuzz", "nltk",
             "tokenizers", "python-docx", "odfpy", "openpyxl", "torch", "sentence-transformers",
             "transformers", "model2vec", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
-            "phonenumbers", "python-stdnum", "statsmodels", "formulaic")
+            "phonenumbers", "python-stdnum", "statsmodels", "formulaic", "matplotlib",
+            "plotly")
 
 
 def package_versions() -> dict[str, str | None]:

@@ -17,10 +17,11 @@ from textmine.get.topics import (
     stability,
     themes,
     topic_info,
+    topic_terms,
 )
 from textmine.get.track import changes, contrasts, effects, prevalence, terms, track_summary
 
 __all__ = ["alignment", "assignments", "autocode_cv", "changes", "contrasts", "effects",
            "per_theme", "per_topic", "prevalence", "quality", "quotes", "segments_with_topics",
            "stability", "suggested_codes", "terms", "theme_topic", "themes", "topic_info",
-           "track_summary", "triangulation"]
+           "topic_terms", "track_summary", "triangulation"]

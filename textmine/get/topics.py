@@ -64,3 +64,40 @@ def segments_with_topics(corpus, key: str = "topics") -> pd.DataFrame:
     info = topic_info(corpus, key)[["topic", "label"]]
     joined = corpus.segments.merge(assignments(corpus, key), on="segment_id", how="left")
     return joined.merge(info, on="topic", how="left")
+
+
+def _analyzer(params: dict[str, Any]):
+    """The topic model's own term analyzer (stop words, fillers, n-grams), built unfitted."""
+    from textmine.models.terms import PhraseRemover, TermVectorizer, split_terms
+
+    words, phrases = split_terms(tuple(params.get("stop_words", ())),
+                                 fillers=bool(params.get("fillers", True)))
+    return TermVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
+                          ngram_range=tuple(params.get("ngram_range", (1, 2))),
+                          token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b").build_analyzer()
+
+
+def topic_terms(corpus, key: str = "topics", n_terms: int = 10) -> pd.DataFrame:
+    """Each topic's top terms with how many of its segments use them.
+
+    Columns: ``topic, rank, term, n_segments, share_of_segments``. ``rank`` is the stored
+    c-TF-IDF order (1 = most distinctive); a segment uses a term when the topic model's own
+    analyzer (its stop words, fillers and n-grams) finds the term in the segment's text. The
+    counts come from the stored segments and assignments: nothing is fitted, and the numbers
+    are the same after :meth:`~textmine.Corpus.read`.
+    """
+    info = topic_info(corpus, key)
+    analyze = _analyzer(_result(corpus, key).params)
+    joined = corpus.segments[["segment_id", "text"]].merge(
+        assignments(corpus, key)[["segment_id", "topic"]], on="segment_id", how="inner")
+    rows = []
+    for row in info.itertuples():
+        if int(row.topic) < 0:
+            continue
+        found = [set(analyze(str(t))) for t in joined.loc[joined["topic"] == row.topic, "text"]]
+        for rank, term in enumerate(str(row.terms).split()[:n_terms], start=1):
+            n = sum(term.replace("_", " ") in terms for terms in found)
+            rows.append({"topic": int(row.topic), "rank": rank, "term": term,
+                         "n_segments": n, "share_of_segments": n / max(len(found), 1)})
+    return pd.DataFrame(rows, columns=["topic", "rank", "term", "n_segments",
+                                       "share_of_segments"])
