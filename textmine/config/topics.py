@@ -72,6 +72,11 @@ class TopicsConfig(Section):
         "degenerate: warned, and remedied (on_degenerate)")
     min_topics: int = Field(
         3, ge=1, description="fewer topics than this makes the result degenerate")
+    fit_sample: int | None = Field(
+        None, ge=2,
+        description="fit the topics on this many segments (every document represented, the "
+        "rest in proportion, seeded) and assign the others to the nearest topic centroid: "
+        "bounded memory on large corpora; none: fit on all")
     on_degenerate: Literal["remedy", "warn"] = Field(
         "remedy", description="remedy: also try leaf selection and smaller topics, keep the "
         "best by a label-free criterion (docs/topics.md); warn: only warn")

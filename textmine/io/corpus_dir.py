@@ -234,7 +234,9 @@ def read_corpus(folder: Path) -> Corpus:
     embeddings = {}
     if (folder / "embeddings").is_dir():
         for file in sorted((folder / "embeddings").glob("*.npy")):
-            embeddings[file.stem] = np.load(file, allow_pickle=False)
+            # memory-mapped, read-only: a 100k-segment corpus is not read into RAM until used,
+            # and only the pages a step touches are (slicing copies just the rows taken)
+            embeddings[file.stem] = np.load(file, mmap_mode="r", allow_pickle=False)
     results = {key: read_result((folder / entry.get("folder", f"results/{key}")).resolve(),
                                 entry)
                for key, entry in meta.get("results", {}).items()}

@@ -257,6 +257,11 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     cfg = validate_section(TopicsConfig, options, section="topics")
     stats = {} if stats is None else stats
     emb_key, X = _embeddings(corpus, cfg.embedding)
+    if cfg.fit_sample is not None:  # fit on a sample, assign the rest (textmine.tl.sampled)
+        from textmine.tl.sampled import topics_on_sample
+
+        return topics_on_sample(corpus, cfg, key_added=key_added, seed=seed, stats=stats,
+                                fit=topics, embeddings=(emb_key, X))
     texts = corpus.segments["text"].tolist()
     size, _ = hdbscan_sizes(cfg, len(texts))
     if len(texts) < 2 * size:
