@@ -11,18 +11,10 @@ receives, i.e. with which other texts share its batch (measured here: 403 of 600
 differed, by up to 2.5e-7, between batch size 1 and 32). The cache must return exactly what a
 fresh encode returns, whatever else was in the run, or a warm re-run would not be
 byte-identical to a cold one. So every text is padded to a length that depends on its own
-token count only, the next multiple of 8 above it (always at least one padding token), and a
-batch holds texts of one padded length. Each vector then depends on its text alone (measured:
-bitwise equal for batch sizes 1, 3, 5, 7, 32, any batch companions, across processes and
-thread counts), while batches stay full.
-
-Both rules matter, measured in issue 14 (bench/embed_padding.py): texts at their own length
-with no padding, or with one padding token at any length, give vectors whose last bits change
-with the batch size and thread count (presumably because the row blocks of the matrix
-products then fall differently on each text; a multiple of 8 keeps each text's rows
-aligned). Until issue 14 the rungs were 8 apart up to 64 tokens, 16 to 128 and 32 beyond,
-which computed 9-10% more tokens than the texts hold; 8 apart everywhere computes about 4%
-more.
+token count only (the next step of a fixed ladder: 8, 16, ... 64, 80, ... 128, 160, ...,
+always at least one padding token), and a batch holds texts of one padded length. Each
+vector then depends on its text alone (measured: bitwise equal for batch sizes 1, 5, 7, 32,
+any batch companions, and across processes), while batches stay full.
 """
 
 from __future__ import annotations
@@ -43,19 +35,20 @@ from textmine.models.sources import (
 )
 
 #: bump when the way vectors are computed changes: old cache rows then stop matching
-ENCODING_VERSION = "padded-8-v1"
+ENCODING_VERSION = "padded-ladder-v1"
 _LIBRARIES = {"sentence-transformers": ("torch", "transformers", "sentence-transformers"),
               "static": ("model2vec",)}
 _TOKENIZE_CHUNK = 1024
 
 
 def padded_length(n_tokens: int, limit: int) -> int:
-    """The length a text of ``n_tokens`` is padded to: the next multiple of 8 above it.
+    """The length a text of ``n_tokens`` is padded to: the next rung above it, at most ``limit``.
 
-    At least one padding token, and a multiple of 8 (see the module docstring for why both);
-    at most ``limit``, never shorter than the text.
+    Rungs are 8 apart up to 64, 16 apart up to 128, then 32 apart: little padding is wasted on
+    short texts, and long texts do not scatter over many small batches.
     """
-    return min((n_tokens // 8 + 1) * 8, max(limit, n_tokens))
+    step = 8 if n_tokens < 64 else 16 if n_tokens < 128 else 32
+    return min((n_tokens // step + 1) * step, max(limit, n_tokens))
 
 Callback = Callable[[np.ndarray, np.ndarray], None]
 
@@ -115,7 +108,7 @@ class SentenceEmbedder:
         ``"minilm"`` (bundled all-MiniLM-L6-v2, weights verified), ``"static"`` (model2vec
         distilled from it, cached) or a local model folder.
     batch_size
-        Texts per forward pass, at most (texts of one padded length per batch).
+        Texts per forward pass (texts of one token length per batch).
     static_dims
         PCA dimensions of the ``static`` model.
     cache_dir
