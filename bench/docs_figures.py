@@ -5,8 +5,7 @@
 
 The example run tracks by month only; for the group figures the script also tracks the
 stored topics by participant (and participant x month) - a cheap table computation, no model
-is fitted. The align stage is not merged yet: the theme x topic table is counted here from
-the stored segment codes and topic assignments, in the align table's shape.
+is fitted. The theme x topic figure is the run's own align result.
 """
 
 from __future__ import annotations
@@ -21,27 +20,12 @@ from textmine.pl.save import figure_bytes, frozen_layout
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def theme_topic(corpus):
-    """``theme, topic, n_segments, share_of_theme, share_of_topic`` from the codes."""
-    sc = corpus.segment_codes.merge(tm.get.assignments(corpus)[["segment_id", "topic"]],
-                                    on="segment_id")
-    table = (sc.groupby(["code", "topic"]).size().rename("n_segments").reset_index()
-             .rename(columns={"code": "theme"}))
-    table["share_of_theme"] = table["n_segments"] / table.groupby("theme")[
-        "n_segments"].transform("sum")
-    table["share_of_topic"] = table["n_segments"] / table.groupby("topic")[
-        "n_segments"].transform("sum")
-    return table
-
-
 def main(run: str) -> None:
     corpus = tm.Corpus.read(Path(run) / "corpus")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one session per participant: all cells flagged
         tm.tl.track(corpus, by=["participant"], date="session_date", freq="month",
                     cross=[["participant", "month"]], seed=0, key_added="by_participant")
-    corpus.results["align"] = tm.Result(kind="align", params={},
-                                        tables={"theme_topic": theme_topic(corpus)})
     figures = {
         "topic_sizes": tm.pl.topic_sizes(corpus),
         "topic_terms": tm.pl.topic_terms(corpus),

@@ -8,7 +8,8 @@ compiles that: see ``first_after_install``); the second run finds both in the ca
 run's stage timings come from its manifest; the wall time includes starting Python and
 importing the libraries.
 
-    python bench/example_run.py          # ~5 min on 2 idle cores
+    python bench/example_run.py [KEEP]   # ~5 min on 2 idle cores; KEEP: copy the warm
+                                         # run folder there (e.g. outputs/example)
 
 Writes bench/results/example_run.json.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,11 +50,14 @@ def one_run(cache: Path, out: Path) -> dict:
             "segments": manifest["corpus"]["segments"]}
 
 
-def main() -> None:
+def main(keep: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache, tmp = Path(tmp) / "cache", Path(tmp)
         cold = one_run(cache, tmp / "run1")
         warm = one_run(cache, tmp / "run2")
+        if keep:
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(tmp / "run2", keep)
     result = {"machine": machine(), "command": "textmine run configs/example.yaml",
               "cold": cold, "warm": warm,
               "first_after_install": "not measured separately: numba compiles UMAP's and "
@@ -62,4 +67,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

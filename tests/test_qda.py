@@ -626,7 +626,8 @@ def test_run_folder_has_the_qdpx_when_asked(protected, tmp_path, export):
     from textmine.pipeline import write_run_folder
 
     cfg = tm.load_config({"run_name": "fg", "input": {"transcripts": "x.txt"},
-                          "align": {"export_qdpx": export}}).resolved()
+                          "align": {"export_qdpx": export},
+                          "report": {"enabled": False}}).resolved()
     corpus = protected.copy()
     suggestions = corpus.segments.iloc[:3][["segment_id"]].assign(code="PW", confidence=0.8)
     corpus.results["align"] = Result(kind="align", params={}, per_segment=None,

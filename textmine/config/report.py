@@ -21,7 +21,7 @@ class ReportConfig(Section):
         ["csv", "xlsx", "tex"], description="publication tables: csv, xlsx, tex (LaTeX, "
         "booktabs, special characters escaped); [] for none")
     interactive: bool = Field(
-        True, description="write figures/topic_map.html: the topic map to explore (plotly, "
+        False, description="write figures/topic_map.html: the topic map to explore (plotly, "
         "inline, no CDN; about 5 MB), hover shows each segment's pseudonymised text")
     html: bool = Field(True, description="write report.html: one self-contained page, "
                                          "figures embedded, no external requests")
