@@ -79,7 +79,7 @@ def run_textmine(model: SentenceEmbedder, texts: list[str], ladder: str, batch: 
     embedder_module.padded_length = LADDERS[ladder]
     try:
         model.batch_size = batch
-        tokens = int(sum(length * len(rows) for rows, length in model._batches(texts)))
+        tokens = int(sum(length * len(rows) for rows, length in model.batches(texts)))
         return model.transform(texts), tokens
     finally:
         embedder_module.padded_length = CURRENT

@@ -16,8 +16,8 @@ from textmine.tables.report import strip_volatile
 CLOCK_KEYS = ("seconds", "created_utc", "started_utc", "finished_utc", "duration")
 # manifest keys that describe the state of the cache a run found, not its results: a cold and
 # a warm cache must give the same files, and they report different hits and misses
-CACHE_STATE_KEYS = ("cache_hits", "cache_misses", "corrupt_recomputed", "cache_dir",
-                    "torch_threads")
+CACHE_STATE_KEYS = ("cache_hits", "cache_misses", "corrupt_recomputed", "cache_unsaved",
+                    "cache_dir", "torch_threads")
 
 
 def without_clock(value):

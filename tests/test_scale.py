@@ -1,8 +1,11 @@
-"""Bounded memory: embeddings read memory-mapped, topics fitted on a stratified sample.
+"""Scale: embeddings memory-mapped, topics fitted on a sample, embedding on Dask, a full disk.
 
 On the real example study (17 think-aloud sessions, 1,061 window segments): a sample of
 every segment gives exactly the full fit's topics; a smaller one still agrees with it and
-with the human codes, every document is represented and every segment gets a topic.
+with the human codes, every document is represented and every segment gets a topic. A Dask
+LocalCluster of two workers gives the single process's vectors byte for byte, also when one
+worker is killed mid-run; a scheduler that does not answer and a full disk stop the run with
+one clear line and leave nothing half-written.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 import textmine as tm
-from textmine.errors import CorpusError
+from textmine.errors import CorpusError, TextmineWarning
+from textmine.models.cache import DB_NAME
 from textmine.tl.sampled import nearest_topics, stratified_rows
 
 
@@ -117,3 +121,237 @@ def test_fit_sample_assigns_the_rest_and_keeps_the_topics(example_embedded):
     again = example_embedded.copy()
     tm.tl.topics(again, seed=0, stability_seeds=1, fit_sample=500)
     assert tm.get.assignments(again).equals(assignments)
+
+
+def test_fit_sample_auto_fits_on_all_until_the_corpus_is_large():
+    from textmine.tl.topics import AUTO_FIT_ALL, AUTO_FIT_SAMPLE, fit_sample_size
+
+    assert fit_sample_size("auto", 1061) is None
+    assert fit_sample_size("auto", AUTO_FIT_ALL) is None
+    assert fit_sample_size("auto", AUTO_FIT_ALL + 1) == AUTO_FIT_SAMPLE
+    assert fit_sample_size(None, 10**6) is None and fit_sample_size(500, 400) == 500
+    from textmine.config import TopicsConfig
+
+    assert TopicsConfig().fit_sample == "auto"
+    with pytest.raises(ValueError, match="at least 2"):
+        TopicsConfig(fit_sample=1)
+
+
+@pytest.mark.slow
+def test_fit_sample_auto_on_a_large_corpus_is_warned_and_recorded(example_embedded,
+                                                                  monkeypatch):
+    import importlib
+
+    topics_module = importlib.import_module("textmine.tl.topics")  # tl.topics is the function
+    # the example study stands in for a large corpus: the thresholds are lowered, not the data
+    monkeypatch.setattr(topics_module, "AUTO_FIT_ALL", 1000)
+    monkeypatch.setattr(topics_module, "AUTO_FIT_SAMPLE", 600)
+    corpus = example_embedded.copy()
+    with pytest.warns(TextmineWarning, match="sample of 600"):
+        tm.tl.topics(corpus, seed=0, stability_seeds=0)
+    fit = tm.get.quality(corpus)["fit_sample"]
+    assert fit["auto"] is True and fit["n_sampled"] == 600
+    assert len(tm.get.assignments(corpus)) == len(corpus.segments)
+    assert corpus.results["topics"].params["fit_sample"] == 600
+
+
+@pytest.mark.slow
+def test_umap_fits_side_by_side_give_the_same_bytes_as_one_after_another(example_embedded,
+                                                                       monkeypatch):
+    import textmine.models.reduction as reduction
+
+    monkeypatch.setattr(reduction, "PARALLEL_MIN_ROWS", 0)  # the example study is small
+    X = example_embedded.embeddings["minilm"]
+    params = {"n_neighbors": 15, "n_components": 5, "min_dist": 0.0, "cache": False}
+    stats: dict = {}
+    side_by_side = reduction.reductions_for_seeds(X, [0, 1], n_jobs=2, stats=stats, **params)
+    one_by_one = reduction.reductions_for_seeds(X, [0, 1], n_jobs=1, **params)
+    assert stats["umap_processes"] == 2 and stats["umap_cache_misses"] == 2
+    for seed in (0, 1):
+        assert side_by_side[seed].tobytes() == one_by_one[seed].tobytes()
+    assert side_by_side[0].tobytes() != side_by_side[1].tobytes()  # the seeds do differ
+
+
+# ---------------------------------------------------------------- Dask (embed.scheduler)
+
+@pytest.fixture(scope="module")
+def sentences_600(example_corpus):
+    """600 distinct sentence segments of the example study (short ones included)."""
+    corpus = example_corpus.copy()
+    tm.pp.segment(corpus, unit="sentence", min_words=1)
+    first = ~corpus.segments["text"].duplicated()
+    return corpus._take(np.flatnonzero(first.to_numpy())[:600])
+
+
+@pytest.fixture(scope="module")
+def one_process_vectors(sentences_600):
+    corpus = sentences_600.copy()
+    tm.tl.embed(corpus, cache=False, progress=False)
+    return corpus.embeddings["minilm"]
+
+
+def _cached_rows(cache_dir) -> int:
+    import sqlite3
+
+    with sqlite3.connect(cache_dir / DB_NAME) as con:
+        return con.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_bytes_as_one_process(sentences_600,
+                                                                one_process_vectors,
+                                                                tmp_path):
+    corpus = sentences_600.copy()
+    stats = tm.tl.embed(corpus, scheduler="local", workers=2, chunk_size=64,
+                        cache_dir=tmp_path, progress=False)
+    assert stats.cache_misses == 600
+    assert corpus.embeddings["minilm"].tobytes() == one_process_vectors.tobytes()
+    assert _cached_rows(tmp_path) == 600  # each chunk cached once, by this process
+    # the next run reads everything from the cache and starts no cluster
+    again = sentences_600.copy()
+    second = tm.tl.embed(again, scheduler="local", cache_dir=tmp_path, progress=False)
+    assert (second.cache_hits, second.cache_misses) == (600, 0)
+    assert again.embeddings["minilm"].tobytes() == one_process_vectors.tobytes()
+    # the record says what was asked; the vectors do not depend on it
+    assert corpus.uns["embeddings"]["minilm"]["params"]["scheduler"] == "local"
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(sentences_600,
+                                                              one_process_vectors, tmp_path):
+    import os
+    import signal
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    killed: dict[str, int] = {}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        pids = client.run(os.getpid)
+
+        def kill_one_after_the_first_chunk() -> None:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                if (tmp_path / DB_NAME).exists() and _cached_rows(tmp_path) > 0:
+                    killed["rows_done"] = _cached_rows(tmp_path)
+                    address, pid = sorted(pids.items())[0]
+                    os.kill(pid, signal.SIGKILL)
+                    killed["pid"] = pid
+                    return
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=kill_one_after_the_first_chunk)
+        watcher.start()
+        corpus = sentences_600.copy()
+        stats = tm.tl.embed(corpus, scheduler=cluster.scheduler_address, chunk_size=20,
+                            cache_dir=tmp_path, progress=False)
+        watcher.join()
+    assert "pid" in killed and killed["rows_done"] < 600, "the worker was not killed mid-run"
+    assert stats.cache_misses == 600
+    assert corpus.embeddings["minilm"].tobytes() == one_process_vectors.tobytes()
+    assert _cached_rows(tmp_path) == 600
+    again = sentences_600.copy()
+    assert tm.tl.embed(again, cache_dir=tmp_path, progress=False).cache_hits == 600
+
+
+def test_a_scheduler_that_does_not_answer_stops_the_run_within_seconds(example_copy, capsys):
+    import socket
+    import time
+
+    from textmine.cli import main
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = example_copy / "out"
+    start = time.monotonic()
+    code = main(["run", str(example_copy / "configs" / "example.yaml"), "--out", str(out),
+                 "--set", f"embed.scheduler=tcp://127.0.0.1:{port}"])
+    took = time.monotonic() - start
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert f"127.0.0.1:{port}" in err[0] and "embed.scheduler" in err[0]
+    assert took < 60 and not out.exists()
+
+
+@pytest.mark.parametrize("value", ["cluster", "tcp://", "http://host:8786", "host"])
+def test_a_malformed_scheduler_is_a_config_error(value):
+    from pydantic import ValidationError
+
+    from textmine.config import EmbedConfig
+
+    with pytest.raises(ValidationError, match="scheduler"):
+        EmbedConfig(scheduler=value)
+    assert EmbedConfig(scheduler="tcp://10.0.0.5:8786").scheduler == "tcp://10.0.0.5:8786"
+    assert EmbedConfig(scheduler="node17:8786").scheduler == "node17:8786"
+
+
+def test_tasks_hold_whole_batches_in_order():
+    from textmine.models.cluster import tasks_of_batches
+
+    batches = [(np.arange(n), 8) for n in (64, 64, 10, 3, 40, 1)]
+    tasks = tasks_of_batches(batches, 70)
+    assert tasks == [[0], [1], [2, 3, 4, 5]]  # a batch is never split, order is kept
+    assert tasks_of_batches(batches, 50) == [[0], [1], [2, 3], [4, 5]]
+    assert tasks_of_batches(batches, 1) == [[k] for k in range(6)]
+    assert tasks_of_batches([], 10) == []
+
+
+# ---------------------------------------------------------------- a full disk
+
+@pytest.mark.slow
+def test_a_full_disk_while_the_embeddings_are_written_leaves_the_old_run(example_copy,
+                                                                          static_model,
+                                                                          monkeypatch,
+                                                                          capsys):
+    """ENOSPC half-way through the memory-mapped array: a clear error, nothing half-written."""
+    import errno
+
+    import textmine.io.corpus_dir as corpus_dir
+    from textmine.cli import main
+
+    config = str(example_copy / "configs" / "example.yaml")
+    out = example_copy / "out"
+    quick = ["--set", "embed.model=static", "--set", "topics.stability_seeds=0",
+             "--set", "report.enabled=false", "--set", "align.enabled=false"]
+    assert main(["run", config, "--out", str(out), *quick]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    real_save = np.save
+
+    def save_until_full(file, array, **kwargs):
+        with open(file, "wb") as handle:
+            handle.write(np.asarray(array).tobytes()[:1000])  # a part, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(file))
+
+    monkeypatch.setattr(corpus_dir.np, "save", save_until_full)
+    capsys.readouterr()
+    code = main(["run", config, "--out", str(out), *quick])
+    monkeypatch.setattr(corpus_dir.np, "save", real_save)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "disk is full" in err[-1] and "Traceback" not in "".join(err), err
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before  # the previous run folder, byte for byte
+    assert not [p for p in out.parent.iterdir() if ".tmp-" in p.name]
+
+
+@pytest.mark.slow
+def test_a_full_disk_under_the_cache_is_warned_and_the_run_goes_on(sentences_600, tmp_path,
+                                                                   monkeypatch):
+    import sqlite3
+
+    from textmine.models.cache import EmbeddingCache
+
+    def full(self, rows):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(EmbeddingCache, "_put", full)
+    corpus = sentences_600[:50].copy()
+    with pytest.warns(TextmineWarning, match="disk is full"):
+        stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    assert stats.cache_unsaved == 50 and corpus.embeddings["minilm"].shape[0] == 50
+    # the cache was not moved aside as if it were damaged, and holds no row of the batch
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    monkeypatch.undo()
+    assert _cached_rows(tmp_path) == 0

@@ -94,8 +94,8 @@ def test_agreement_with_human_codes_beats_bertopic_defaults(example_embedded, ca
     from bertopic import BERTopic
     from hdbscan import HDBSCAN
 
+    from textmine.models.reduction import reduced_embeddings
     from textmine.models.topic_model import PrecomputedReduction
-    from textmine.tl.topics import reduced_embeddings
 
     corpus = example_embedded.copy()
     alone = example_embedded.copy()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from textmine.config.base import Section
+
+# a Dask scheduler address: tcp://host:port, tls://..., or host:port
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?[A-Za-z0-9.\-\[\]:]+:\d+$")
 
 
 class EmbedConfig(Section):
@@ -36,3 +40,19 @@ class EmbedConfig(Section):
         "it answers (the interviewer's last turn); none: the segment alone")
     context_words: int = Field(40, ge=1, le=200,
                                description="words of the question kept as context")
+    scheduler: str | None = Field(
+        None, description="null: encode in this process | local: a Dask LocalCluster of "
+        "`workers` processes on this machine | the address of a running Dask scheduler "
+        "(tcp://host:8786); same vectors either way (docs/performance.md)")
+    workers: int = Field(2, ge=1, le=256,
+                         description="worker processes of the local Dask cluster")
+    chunk_size: int = Field(512, ge=1, le=100_000,
+                            description="texts per Dask task (and per cache write)")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, value: str | None) -> str | None:
+        if value is None or value == "local" or _ADDRESS.match(value):
+            return value
+        raise ValueError("must be local, a Dask scheduler address such as tcp://host:8786, "
+                         "or null (one process)")

@@ -72,14 +72,33 @@ class TopicsConfig(Section):
         "degenerate: warned, and remedied (on_degenerate)")
     min_topics: int = Field(
         3, ge=1, description="fewer topics than this makes the result degenerate")
-    fit_sample: int | None = Field(
-        None, ge=2,
+    fit_sample: int | Literal["auto"] | None = Field(
+        "auto",
         description="fit the topics on this many segments (every document represented, the "
         "rest in proportion, seeded) and assign the others to the nearest topic centroid: "
-        "bounded memory on large corpora; none: fit on all")
+        "bounded memory on large corpora; auto: all up to 30,000 segments, a sample of "
+        "20,000 beyond (warned); none: fit on all")
+    n_jobs: int | Literal["auto"] = Field(
+        "auto", description="processes for the UMAP fits of the seed and its stability refits "
+        "(each seeded UMAP uses one core); auto: the cores available; the same result at any "
+        "value")
     on_degenerate: Literal["remedy", "warn"] = Field(
         "remedy", description="remedy: also try leaf selection and smaller topics, keep the "
         "best by a label-free criterion (docs/topics.md); warn: only warn")
+
+    @field_validator("n_jobs")
+    @classmethod
+    def _some_jobs(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be at least 1 (or 'auto')")
+        return value
+
+    @field_validator("fit_sample")
+    @classmethod
+    def _sample_size(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, int) and value < 2:
+            raise ValueError("must be at least 2 (or 'auto', or null to fit on every segment)")
+        return value
 
     @field_validator("nr_topics")
     @classmethod

@@ -183,6 +183,10 @@ def clean_stale(target: Path) -> None:
             shutil.rmtree(sibling, ignore_errors=True)
 
 
+#: errors that mean the disk (or the user's quota) is full
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 @contextmanager
 def staging_folder(target: Path, *, marker: str | None = None):
     """Yield a temporary folder beside ``target``; move it to ``target`` if the block succeeds.
@@ -209,6 +213,13 @@ def staging_folder(target: Path, *, marker: str | None = None):
         if marker is not None:  # whatever happened to the target while the work was done
             check_replaceable(target, marker=marker)
         replace_folder(tmp, target)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        raise CorpusError(
+            f"the disk is full ({exc.strerror}): {target.name} could not be written; nothing "
+            "of it was kept and the folder that was there, if any, is unchanged",
+            path=target.parent, hint="free some space, or write elsewhere (--out)") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -219,6 +219,11 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+def _disk_full(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_FULL: the disk (or quota) is full, which moving the database aside cannot fix."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "disk is full" in str(exc)
+
+
 def _checksum(model_key: str, text_sha: bytes, dim: int, blob: bytes) -> bytes:
     # Covers the key too: a row whose vector was swapped with another row's fails the check.
     digest = hashlib.blake2b(digest_size=16)
@@ -241,12 +246,15 @@ class EmbeddingCache:
         The SQLite file.
     corrupt_rows
         Rows found damaged (and treated as misses) since this object was made.
+    unsaved_rows
+        Rows not written because the disk was full (warned once; the run goes on).
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DB_NAME
         self.corrupt_rows = 0
+        self.unsaved_rows = 0
         # private to the user: the vectors are derived from confidential transcripts
         private_folder(self.folder)
         self._lock = FileLock(str(self.path) + ".lock", timeout=_LOCK_TIMEOUT_S)
@@ -356,6 +364,14 @@ class EmbeddingCache:
         try:
             self._put(rows)
         except sqlite3.DatabaseError as exc:
+            if _disk_full(exc):  # the transaction was rolled back: no row of it is stored
+                self.unsaved_rows += len(rows)
+                if self.unsaved_rows == len(rows):
+                    warnings.warn(
+                        f"{self.path}: the disk is full ({exc}); vectors are not being "
+                        "cached (this run goes on; the next one computes them again)",
+                        TextmineWarning, stacklevel=3)
+                return
             self._set_aside(exc)
             self._create()
             self._put(rows)

@@ -225,19 +225,29 @@ class SentenceEmbedder:
         self._check_fitted()
         texts = list(X)
         out = np.zeros((len(texts), self.dim_), dtype=np.float32)
-        for rows, length in self._batches(texts):
-            batch = [texts[i] for i in rows]
-            if self.source_.kind == "static":
-                # float16 vectors: widening to float32 is exact
-                vectors = self.model_.encode(batch, batch_size=len(batch),
-                                             use_multiprocessing=False, show_progress_bar=False)
-            else:
-                vectors = self._forward(batch, length)
-            vectors = np.asarray(vectors, dtype=np.float32)
+        for rows, length in self.batches(texts):
+            vectors = self.encode_batch([texts[i] for i in rows], length)
             out[rows] = vectors
             if callback is not None:
                 callback(rows, vectors)
         return out
+
+    def encode_batch(self, batch: list[str], length: int) -> np.ndarray:
+        """One batch of :meth:`batches`, as :meth:`transform` encodes it (float32 rows).
+
+        The bits of a vector depend on its text, its padded ``length``, the batch it is
+        computed in and torch's thread count (matrix kernels for a few rows differ by up to
+        ~2e-7 with the thread count): the same batches at the same thread count give the same
+        bytes in any process (what :mod:`textmine.models.cluster` relies on).
+        """
+        self._check_fitted()
+        if self.source_.kind == "static":
+            # float16 vectors: widening to float32 is exact
+            vectors = self.model_.encode(batch, batch_size=len(batch),
+                                         use_multiprocessing=False, show_progress_bar=False)
+        else:
+            vectors = self._forward(batch, length)
+        return np.asarray(vectors, dtype=np.float32)
 
     def _forward(self, batch: list[str], length: int) -> np.ndarray:
         """The sentence-transformers forward pass on a batch padded to exactly ``length``.
@@ -269,11 +279,13 @@ class SentenceEmbedder:
         config = getattr(getattr(first, "auto_model", None), "config", None)
         return int(getattr(config, "max_position_embeddings", None) or self.model_.max_seq_length)
 
-    def _batches(self, texts: list[str]) -> list[tuple[np.ndarray, int]]:
+    def batches(self, texts: Sequence[str]) -> list[tuple[np.ndarray, int]]:
         """``(row positions, padded length)`` per batch, one padded length per batch.
 
         Longest first: a batch that does not fit in memory fails at once, not at the end.
         """
+        self._check_fitted()
+        texts = list(texts)
         if not texts:
             return []
         if self.source_.kind == "static":

@@ -30,7 +30,7 @@ __all__ = ["VOLATILE_KEYS", "build_report", "write_report"]
 
 #: manifest keys that measure the clock or the cache's state, not the results
 VOLATILE_KEYS = ("seconds", "created_utc", "cache_hits", "cache_misses", "corrupt_recomputed",
-                 "cache_dir", "torch_threads")
+                 "cache_unsaved", "cache_dir", "torch_threads")
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;

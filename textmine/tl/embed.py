@@ -47,7 +47,8 @@ class EmbedStats:
     """What one ``tl.embed`` call did (the manifest's ``embed`` stage counters).
 
     ``cache_hits`` + ``cache_misses`` = ``n_unique``; ``corrupt_recomputed`` counts cached
-    rows that failed their checksum and were encoded again (they are among the misses).
+    rows that failed their checksum and were encoded again (they are among the misses);
+    ``cache_unsaved`` counts vectors that could not be cached because the disk was full.
     """
 
     key: str
@@ -60,6 +61,7 @@ class EmbedStats:
     cache_hits: int
     cache_misses: int
     corrupt_recomputed: int
+    cache_unsaved: int
     cache: bool
     cache_dir: str | None
     encode_seconds: float
@@ -99,6 +101,9 @@ def embed(
     static_dims: int = 256,
     context: Literal["prompt", "none"] = "prompt",
     context_words: int = 40,
+    scheduler: str | None = None,
+    workers: int = 2,
+    chunk_size: int = 512,
     stats: dict[str, Any] | None = None,
 ) -> EmbedStats:
     """Embed every segment of the corpus (in place).
@@ -130,6 +135,15 @@ def embed(
         embedded alone either way.
     context_words
         Words of the question kept.
+    scheduler
+        ``None``: encode in this process; ``"local"``: on a Dask LocalCluster of ``workers``
+        processes; or the address of a running Dask scheduler (``tcp://host:8786``). The
+        vectors are the same either way; the cache stays with this process
+        (:mod:`textmine.models.cluster`).
+    workers
+        Worker processes of the local cluster.
+    chunk_size
+        Texts per Dask task.
     stats
         If given, filled with the counters of the returned ``EmbedStats`` (the pipeline's
         manifest stage record).
@@ -147,7 +161,8 @@ def embed(
     cfg = validate_section(EmbedConfig, {
         "model": model, "key_added": key_added, "batch_size": batch_size, "cache": cache,
         "cache_dir": None if cache_dir is None else str(cache_dir), "progress": progress,
-        "static_dims": static_dims, "context": context, "context_words": context_words},
+        "static_dims": static_dims, "context": context, "context_words": context_words,
+        "scheduler": scheduler, "workers": workers, "chunk_size": chunk_size},
         section="embed")
     enforce_offline()
     start = time.perf_counter()
@@ -184,10 +199,14 @@ def embed(
             vectors[i] = hits[sha]
     if missing:
         t0 = time.perf_counter()
-        vectors[missing] = _encode(embedder, [unique[i] for i in missing],
-                                   [shas[i] for i in missing], store, model_key,
-                                   show=show, auto=cfg.progress == "auto",
-                                   name=source.name)
+        todo, todo_shas = [unique[i] for i in missing], [shas[i] for i in missing]
+        if cfg.scheduler is not None:
+            vectors[missing] = _encode_distributed(cfg, embedder, todo, todo_shas, store,
+                                                   model_key, root, show=show)
+        else:
+            vectors[missing] = _encode(embedder, todo, todo_shas, store, model_key,
+                                       show=show, auto=cfg.progress == "auto",
+                                       name=source.name)
         encode_seconds = time.perf_counter() - t0
 
     position = {text: i for i, text in enumerate(unique)}
@@ -207,7 +226,8 @@ def embed(
         key=key, model=source.name, kind=source.kind, model_sha256=source.sha256,
         model_path=str(source.path), n_texts=len(texts), n_unique=len(unique),
         cache_hits=len(unique) - len(missing), cache_misses=len(missing),
-        corrupt_recomputed=corrupt, cache=store is not None,
+        corrupt_recomputed=corrupt,
+        cache_unsaved=store.unsaved_rows if store is not None else 0, cache=store is not None,
         cache_dir=str(root) if store is not None else None,
         encode_seconds=round(encode_seconds, 3), seconds=round(time.perf_counter() - start, 3),
         torch_threads=embedder.n_threads_ if embedder is not None else None)
@@ -272,6 +292,29 @@ def encoder_for(corpus, key: str) -> Callable[[list[str]], np.ndarray]:
         return embedder[0].transform(list(texts))
 
     return encode
+
+
+def _encode_distributed(cfg: EmbedConfig, embedder: SentenceEmbedder, texts: list[str],
+                        text_shas: list[bytes], store: EmbeddingCache | None, model_key: str,
+                        root: Path, *, show: bool) -> np.ndarray:
+    """Vectors of ``texts`` encoded on Dask, each task's cached here as it returns."""
+    from tqdm.auto import tqdm
+
+    from textmine.models.cluster import dask_client, encode_on_cluster
+
+    params = {"model": cfg.model, "batch_size": cfg.batch_size,
+              "static_dims": cfg.static_dims, "cache_dir": str(root)}
+    with tqdm(total=len(texts), desc=f"embedding ({embedder.source_.name}, Dask)",
+              unit="text", disable=not show, file=sys.stderr, leave=False) as bar, \
+            dask_client(cfg.scheduler, workers=cfg.workers) as client:
+
+        def on_chunk(rows: np.ndarray, vectors: np.ndarray) -> None:
+            if store is not None:
+                store.put(model_key, [text_shas[i] for i in rows], vectors)
+            bar.update(len(rows))
+
+        return encode_on_cluster(client, embedder, texts, params=params,
+                                 chunk_size=cfg.chunk_size, on_chunk=on_chunk)
 
 
 def _open_cache(root: Path) -> EmbeddingCache | None:

@@ -20,13 +20,14 @@ the whole corpus.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from textmine.corpus import Result
-from textmine.errors import CorpusError
+from textmine.errors import CorpusError, TextmineWarning
 
 #: rows assigned per batch: a batch's similarities (rows x topics) stay a few MB
 ASSIGN_BATCH = 8192
@@ -94,11 +95,13 @@ def nearest_topics(X: np.ndarray, rows: np.ndarray, ids: np.ndarray, centroids: 
 
 
 def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str, Any],
-                     fit: Callable[..., Result], embeddings: tuple[str, np.ndarray]) -> Result:
+                     fit: Callable[..., Result], embeddings: tuple[str, np.ndarray],
+                     auto: bool = False) -> Result:
     """Fit the topic stage on a stratified sample, assign the rest, store the whole result.
 
     ``fit`` is :func:`textmine.tl.topics.topics` (called on the sample with ``fit_sample``
-    off); ``embeddings`` the key and matrix it clusters.
+    off); ``embeddings`` the key and matrix it clusters; ``auto``: the sample size came from
+    ``fit_sample: auto`` (warned, since the researcher did not ask for it).
     """
     import pandas as pd
 
@@ -110,6 +113,12 @@ def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str,
     emb_key, X = embeddings
     n = len(corpus.segments)
     rows = stratified_rows(corpus.segments["doc_id"].to_numpy(), cfg.fit_sample, seed=seed)
+    if auto:
+        warnings.warn(
+            f"topics: {n:,} segments; the topics are fitted on a sample of {len(rows):,} "
+            "(every document in it, seeded) and the other segments assigned to the nearest "
+            "topic (topics.fit_sample: auto, quality.json -> fit_sample); set "
+            "topics.fit_sample: null to fit on all", TextmineWarning, stacklevel=3)
     sample = corpus[rows]
     options = {**cfg.model_dump(mode="json"), "fit_sample": None}
     part = fit(sample, key_added=key_added, seed=seed, stats=stats, **options)
@@ -162,7 +171,8 @@ def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str,
         largest_topic_share=shape["largest_topic_share"],
         degenerate=degenerate_reasons(shape, cfg),
         npmi=npmi(words, corpus_tokens(texts, cfg)),
-        fit_sample={"n_sampled": int(len(rows)), "n_assigned": int((rest_topics >= 0).sum()),
+        fit_sample={"n_sampled": int(len(rows)), "auto": auto,
+                    "n_assigned": int((rest_topics >= 0).sum()),
                     "n_assigned_outliers": int((rest_topics < 0).sum()),
                     "n_documents": int(corpus.segments["doc_id"].nunique())})
     if len(corpus.codes):

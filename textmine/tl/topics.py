@@ -29,7 +29,7 @@ import pandas as pd
 from textmine.config import TopicsConfig, validate_section
 from textmine.corpus import Result
 from textmine.errors import CorpusError, TextmineWarning
-from textmine.models.reduction import reduced_embeddings
+from textmine.models.reduction import reductions_for_seeds
 from textmine.models.terms import PhraseRemover, split_terms
 from textmine.models.themes import hierarchy, topic_centroids
 from textmine.models.topic_model import (
@@ -213,6 +213,20 @@ def choose_remedy(evaluated: list[dict[str, Any]]) -> int:
     return min(range(len(evaluated)), key=key)
 
 
+#: ``fit_sample: auto`` fits on every segment up to AUTO_FIT_ALL, on a sample of
+#: AUTO_FIT_SAMPLE beyond: UMAP's time and memory grow with what it is fitted on, and 20,000
+#: segments (four fits with the stability refits) stay well under 2 GB (docs/performance.md)
+AUTO_FIT_ALL = 30_000
+AUTO_FIT_SAMPLE = 20_000
+
+
+def fit_sample_size(fit_sample: int | str | None, n_segments: int) -> int | None:
+    """Segments the topics are fitted on (``None``: all of them), for ``topics.fit_sample``."""
+    if fit_sample == "auto":
+        return AUTO_FIT_SAMPLE if n_segments > AUTO_FIT_ALL else None
+    return None if fit_sample is None else int(fit_sample)
+
+
 def _model(cfg: TopicsConfig, seed: int, encode, zeroshot, labels, n: int,
            hdbscan: dict[str, Any] | None = None) -> TopicModel:
     size, samples = hdbscan_sizes(cfg, n)
@@ -257,11 +271,13 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     cfg = validate_section(TopicsConfig, options, section="topics")
     stats = {} if stats is None else stats
     emb_key, X = _embeddings(corpus, cfg.embedding)
-    if cfg.fit_sample is not None:  # fit on a sample, assign the rest (textmine.tl.sampled)
+    sample = fit_sample_size(cfg.fit_sample, len(corpus.segments))
+    if sample is not None:  # fit on a sample, assign the rest (textmine.tl.sampled)
         from textmine.tl.sampled import topics_on_sample
 
-        return topics_on_sample(corpus, cfg, key_added=key_added, seed=seed, stats=stats,
-                                fit=topics, embeddings=(emb_key, X))
+        return topics_on_sample(corpus, cfg.model_copy(update={"fit_sample": sample}),
+                                key_added=key_added, seed=seed, stats=stats, fit=topics,
+                                embeddings=(emb_key, X), auto=cfg.fit_sample == "auto")
     texts = corpus.segments["text"].tolist()
     size, _ = hdbscan_sizes(cfg, len(texts))
     if len(texts) < 2 * size:
@@ -277,19 +293,13 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
                    "min_dist": cfg.min_dist}
     cache, cache_dir = cache_settings(corpus, emb_key)
 
-    def reduce(s: int) -> np.ndarray:
-        start = time.perf_counter()
-        reduced, hit = reduced_embeddings(X, seed=s, cache=cache, cache_dir=cache_dir,
-                                          **umap_params)
-        stats.setdefault("umap_seconds", 0.0)
-        stats["umap_seconds"] += time.perf_counter() - start
-        stats["umap_cache_hits"] = stats.get("umap_cache_hits", 0) + int(hit)
-        stats["umap_cache_misses"] = stats.get("umap_cache_misses", 0) + int(not hit)
-        return reduced
+    def reduce(*s: int) -> dict[int, np.ndarray]:
+        return reductions_for_seeds(X, list(s), n_jobs=cfg.n_jobs, cache=cache,
+                                    cache_dir=cache_dir, stats=stats, **umap_params)
 
     def fit(s: int, hdbscan: dict[str, Any] | None = None,
             reduced: np.ndarray | None = None) -> TopicModel:
-        reduced = reduce(s) if reduced is None else reduced
+        reduced = reduce(s)[s] if reduced is None else reduced
         start = time.perf_counter()
         model = _model(cfg, s, encode, zeroshot, labels, len(texts), hdbscan).fit(
             texts, X, reduced=reduced)
@@ -298,7 +308,8 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         return model
 
     seeds = [seed + k for k in range(cfg.stability_seeds + 1)]
-    reductions = {seed: reduce(seed)}
+    # the refits need a reduction per seed anyway: computed together, side by side
+    reductions = reduce(*seeds)
     model = fit(seed, reduced=reductions[seed])
     chosen: dict[str, Any] | None = None
     shape = topic_shape(model.topics_)
@@ -316,8 +327,6 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
                  " - set topics.on_degenerate: remedy, or try segment.unit: window"))
     if reasons and remedying:
         size, samples = hdbscan_sizes(cfg, len(texts))
-        for s in seeds[1:]:
-            reductions[s] = reduce(s)
         start = time.perf_counter()
         normed = unit_rows(np.asarray(X, dtype=np.float32))
         evaluated = [_evaluate(c, [reductions[s] for s in seeds], normed, cfg)
