@@ -67,15 +67,19 @@ def test_cache_hits_are_exactly_what_a_fresh_encode_returns(sentences, tmp_path)
     n_unique = len(set(tm.tl.embed_texts(full)))
     assert stats.cache_hits == len(set(tm.tl.embed_texts(half)))
     assert stats.cache_hits + stats.cache_misses == n_unique
-    # ...and a run without cache gives the same bytes
+    # ...and a run without cache gives the same vectors: bit for bit on some CPUs (AMD EPYC,
+    # AVX2), to within float rounding on others (Intel AVX-512: batches of a few rows differ
+    # by ~2e-7), so the bound is the one that holds everywhere (docs/embeddings.md)
     fresh = sentences.copy()
     tm.tl.embed(fresh, cache=False, progress=False)
-    assert full.embeddings["minilm"].tobytes() == fresh.embeddings["minilm"].tobytes()
-    # fully warm: nothing encoded, the model is not even loaded, same bytes
+    np.testing.assert_allclose(full.embeddings["minilm"], fresh.embeddings["minilm"],
+                               rtol=0, atol=1e-6)
+    # fully warm: nothing encoded, the model is not even loaded, the same bytes as the run
+    # that filled the cache
     warm = sentences.copy()
     stats = tm.tl.embed(warm, cache_dir=tmp_path, progress=False)
     assert (stats.cache_hits, stats.cache_misses, stats.torch_threads) == (n_unique, 0, None)
-    assert warm.embeddings["minilm"].tobytes() == fresh.embeddings["minilm"].tobytes()
+    assert warm.embeddings["minilm"].tobytes() == full.embeddings["minilm"].tobytes()
     assert warm.uns["embeddings"]["minilm"]["model"] == fresh.uns["embeddings"]["minilm"]["model"]
 
 
@@ -96,7 +100,16 @@ def test_damaged_cache_rows_are_recomputed_never_used(sentences, tmp_path):
     with pytest.warns(TextmineWarning, match="3 cached embedding.*recomputed"):
         stats = tm.tl.embed(again, cache_dir=tmp_path, progress=False)
     assert (stats.corrupt_recomputed, stats.cache_misses) == (3, 3)
-    assert again.embeddings["minilm"].tobytes() == reference.tobytes()
+    # the 3 recomputed in a batch of their own (within float rounding of the first encode,
+    # see test_cache_hits_are_exactly_what_a_fresh_encode_returns), the rest from the cache
+    vectors = again.embeddings["minilm"]
+    np.testing.assert_allclose(vectors, reference, rtol=0, atol=1e-6)
+    from textmine.models.cache import text_key
+
+    damaged = {bytes(key) for key, _ in rows}
+    kept = [text_key(t) not in damaged for t in tm.tl.embed_texts(again)]
+    assert sum(kept) >= len(kept) - 6
+    assert vectors[kept].tobytes() == reference[kept].tobytes()
     stats = tm.tl.embed(sentences[:40].copy(), cache_dir=tmp_path, progress=False)
     assert (stats.corrupt_recomputed, stats.cache_misses) == (0, 0)  # repaired
 
@@ -112,17 +125,21 @@ def test_unreadable_cache_file_is_replaced(sentences, tmp_path):
     assert again.embeddings["minilm"].tobytes() == corpus.embeddings["minilm"].tobytes()
 
 
-def test_each_vector_depends_on_its_text_alone(minilm, data_dir):
+def test_each_vector_depends_on_its_text_to_within_float_rounding(minilm, data_dir):
     table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
     comments = table["FFT answer"].dropna().astype(str).str.strip()
     texts = random.Random(0).sample(sorted(set(comments[comments != ""])), 120)
     base = minilm.transform(texts)
+    assert minilm.transform(texts).tobytes() == base.tobytes()  # the same batches: same bytes
+    # other order, other batch companions, other batch size: bit for bit on some CPUs, within
+    # float rounding everywhere (see test_cache_hits_are_exactly_what_a_fresh_encode_returns)
     order = np.random.default_rng(1).permutation(len(texts))
     shuffled = minilm.transform([texts[i] for i in order])[np.argsort(order)]
-    assert base.tobytes() == shuffled.tobytes()
+    np.testing.assert_allclose(shuffled, base, rtol=0, atol=1e-6)
     small = SentenceEmbedder("minilm", batch_size=3).fit()
     subset = list(range(0, len(texts), 4))
-    assert small.transform([texts[i] for i in subset]).tobytes() == base[subset].tobytes()
+    np.testing.assert_allclose(small.transform([texts[i] for i in subset]), base[subset],
+                               rtol=0, atol=1e-6)
     # plain sentence-transformers batching does not have this property: padding changes bits
     st = minilm.model_
     plain = st.encode(texts, batch_size=32, convert_to_numpy=True)
@@ -144,24 +161,35 @@ CHILD = """
 import sys, json
 import numpy as np
 import torch
-torch.set_num_threads(1)
+torch.set_num_threads(int(sys.argv[3]))
 from textmine.models import SentenceEmbedder
 texts = json.load(open(sys.argv[1]))
-np.save(sys.argv[2], SentenceEmbedder("minilm", batch_size=5).fit().transform(texts))
+np.save(sys.argv[2], SentenceEmbedder("minilm", batch_size=int(sys.argv[4])).fit().transform(texts))
 """
 
 
-def test_vectors_are_the_same_in_another_process_with_one_thread(sentences, minilm, tmp_path):
+def test_vectors_are_the_same_in_another_process(sentences, minilm, tmp_path):
+    """Same batches and thread count: the same bytes (what the Dask path relies on)."""
     import json
     import subprocess
     import sys
 
+    import torch
+
     texts = list(dict.fromkeys(sentences.segments["text"]))[:40]
     (tmp_path / "texts.json").write_text(json.dumps(texts))
-    subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "texts.json"),
-                    str(tmp_path / "child.npy")], check=True, capture_output=True, timeout=600)
-    child = np.load(tmp_path / "child.npy")
-    assert child.tobytes() == minilm.transform(texts).tobytes()
+    here = minilm.transform(texts)
+    for threads, batch, exact in ((torch.get_num_threads(), minilm.batch_size, True),
+                                  (1, 5, False)):
+        out = tmp_path / f"child-{threads}-{batch}.npy"
+        subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "texts.json"), str(out),
+                        str(threads), str(batch)], check=True, capture_output=True,
+                       timeout=600)
+        child = np.load(out)
+        if exact:
+            assert child.tobytes() == here.tobytes()
+        else:  # one thread and other batches: within float rounding on every CPU
+            np.testing.assert_allclose(child, here, rtol=0, atol=1e-6)
 
 
 def test_segments_are_embedded_with_the_question_they_answer(sentences, minilm, tmp_path):

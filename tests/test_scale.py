@@ -267,8 +267,10 @@ def test_a_scheduler_that_does_not_answer_stops_the_run_within_seconds(example_c
         port = sock.getsockname()[1]
     out = example_copy / "out"
     start = time.monotonic()
+    # an empty cache: with every vector cached the run needs no cluster and would not ask
     code = main(["run", str(example_copy / "configs" / "example.yaml"), "--out", str(out),
-                 "--set", f"embed.scheduler=tcp://127.0.0.1:{port}"])
+                 "--set", f"embed.scheduler=tcp://127.0.0.1:{port}",
+                 "--set", f"embed.cache_dir={example_copy / 'empty-cache'}"])
     took = time.monotonic() - start
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1

@@ -222,7 +222,7 @@ def test_collapsed_clustering_is_warned_about_and_remedied(example_embedded, cac
     corpus = example_embedded.copy()
     stats = {}
     with pytest.warns(tm.TextmineWarning, match="topics are degenerate: one topic holds") as got:
-        tm.tl.topics(corpus, seed=0, stability_seeds=1, min_topic_size=40, min_samples=None,
+        tm.tl.topics(corpus, seed=0, stability_seeds=1, min_topic_size=80, min_samples=None,
                      stats=stats)
     messages = [str(w.message) for w in got]
     assert any("remedied with cluster_selection_method" in m for m in messages)
@@ -246,7 +246,7 @@ def test_collapsed_clustering_is_warned_about_and_remedied(example_embedded, cac
     # warn only: the degenerate fit is kept, and still reported as such
     again = example_embedded.copy()
     with pytest.warns(tm.TextmineWarning, match="degenerate"):
-        tm.tl.topics(again, seed=0, stability_seeds=0, min_topic_size=40, min_samples=None,
+        tm.tl.topics(again, seed=0, stability_seeds=0, min_topic_size=80, min_samples=None,
                      on_degenerate="warn")
     assert tm.get.quality(again)["degenerate"] and tm.get.quality(again)["remedy"] is None
 

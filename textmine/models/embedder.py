@@ -13,8 +13,10 @@ fresh encode returns, whatever else was in the run, or a warm re-run would not b
 byte-identical to a cold one. So every text is padded to a length that depends on its own
 token count only (the next step of a fixed ladder: 8, 16, ... 64, 80, ... 128, 160, ...,
 always at least one padding token), and a batch holds texts of one padded length. Each
-vector then depends on its text alone (measured: bitwise equal for batch sizes 1, 5, 7, 32,
-any batch companions, and across processes), while batches stay full.
+vector then depends on its text (measured: bitwise equal for batch sizes 1, 5, 7, 32, any
+batch companions, and across processes, on short texts), while batches stay full. Batches of
+only a few rows can still differ by ~2e-7 with the thread count or their boundaries
+(docs/embeddings.md), so :mod:`textmine.models.cluster` reproduces both exactly.
 """
 
 from __future__ import annotations
@@ -220,7 +222,8 @@ class SentenceEmbedder:
         Returns
         -------
         numpy.ndarray
-            ``(len(X), dim_)`` float32; row ``i`` depends on ``X[i]`` alone.
+            ``(len(X), dim_)`` float32, row ``i`` the vector of ``X[i]`` (see
+            :meth:`encode_batch` for what its last bits depend on).
         """
         self._check_fitted()
         texts = list(X)
