@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from textmine.config.base import Section
+from textmine.config.base import Section, int_at_least
 
 
 class AlignConfig(Section):
@@ -55,6 +55,4 @@ class AlignConfig(Section):
     @field_validator("level")
     @classmethod
     def _level(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be 1 (the top of the codebook) or more, or 'code'")
-        return value
+        return int_at_least(value, 1, "must be 1 (the top of the codebook) or more, or 'code'")

@@ -16,6 +16,17 @@ def not_blank(value: str | None) -> str | None:
     return value
 
 
+def int_at_least(value, minimum: int, message: str):
+    """``value`` unchanged unless it is an int below ``minimum`` (then ``ValueError(message)``).
+
+    For fields that take a number or a word (``auto``, ``code``) or null, where pydantic's
+    ``ge=`` would also have to be spelt per branch of the union.
+    """
+    if isinstance(value, int) and value < minimum:
+        raise ValueError(message)
+    return value
+
+
 class Section(BaseModel):
     """A config section: unknown keys are errors, values are checked on assignment."""
 

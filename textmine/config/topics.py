@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from textmine.config.base import Section
+from textmine.config.base import Section, int_at_least
 
 
 class TopicsConfig(Section):
@@ -89,31 +89,25 @@ class TopicsConfig(Section):
     @field_validator("n_jobs")
     @classmethod
     def _some_jobs(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be at least 1 (or 'auto')")
-        return value
+        return int_at_least(value, 1, "must be at least 1 (or 'auto')")
 
     @field_validator("fit_sample")
     @classmethod
     def _sample_size(cls, value: int | str | None) -> int | str | None:
-        if isinstance(value, int) and value < 2:
-            raise ValueError("must be at least 2 (or 'auto', or null to fit on every segment)")
-        return value
+        return int_at_least(value, 2,
+                            "must be at least 2 (or 'auto', or null to fit on every segment)")
 
     @field_validator("nr_topics")
     @classmethod
     def _some_topics(cls, value: int | str | None) -> int | str | None:
         # BERTopic ignores 0 (and 1 would merge everything): neither is what was asked
-        if isinstance(value, int) and value < 2:
-            raise ValueError("must be at least 2 (or 'auto', or null to keep the topics found)")
-        return value
+        return int_at_least(value, 2,
+                            "must be at least 2 (or 'auto', or null to keep the topics found)")
 
     @field_validator("n_themes")
     @classmethod
     def _some_themes(cls, value: int | str | None) -> int | str | None:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be at least 1 (or 'auto', or null for no themes)")
-        return value
+        return int_at_least(value, 1, "must be at least 1 (or 'auto', or null for no themes)")
 
     @field_validator("ngram_range")
     @classmethod

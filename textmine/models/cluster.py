@@ -130,13 +130,9 @@ def encode_batches(params: dict[str, Any], expected_sha256: str, threads: int | 
     key = tuple(sorted(params.items()))
     embedder = _WORKER_MODELS.get(key)
     if embedder is None:
-        embedder = SentenceEmbedder(**params).fit()
-        if embedder.source_.sha256 != expected_sha256:
-            raise ModelError(
-                f"the model on this worker is not the run's (content sha256 "
-                f"{embedder.source_.sha256[:12]}..., expected {expected_sha256[:12]}...)",
-                path=embedder.source_.path, key="embed.model",
-                hint="install the same textmine and model on every worker")
+        embedder = SentenceEmbedder(**params).fit().verify(
+            expected_sha256, what="the model on this worker is not the run's",
+            hint="install the same textmine and model on every worker")
         _WORKER_MODELS[key] = embedder
     return [embedder.encode_batch(texts, length) for texts, length in batches]
 

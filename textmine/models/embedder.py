@@ -162,6 +162,23 @@ class SentenceEmbedder:
             self.n_threads_ = int(torch.get_num_threads())
         return self
 
+    def verify(self, expected_sha256: str, *, what: str, hint: str) -> SentenceEmbedder:
+        """Check the loaded model is the one recorded (content hash); ``self`` if it is.
+
+        Raises
+        ------
+        ModelError
+            ``what`` (e.g. "the model of embeddings 'minilm' changed since they were made"),
+            with both hashes, the model's folder and ``hint``.
+        """
+        self._check_fitted()
+        if self.source_.sha256 != expected_sha256:
+            raise ModelError(
+                f"{what} (content sha256 {self.source_.sha256[:12]}..., recorded "
+                f"{expected_sha256[:12]}...)", path=self.source_.path, key="embed.model",
+                hint=hint)
+        return self
+
     @staticmethod
     def _load_sentence_transformer(path: Path):
         try:

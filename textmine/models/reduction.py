@@ -2,13 +2,13 @@
 
 The reduction depends only on the embeddings and the UMAP parameters, so it is cached by
 their content: changing HDBSCAN or term parameters re-runs in seconds, with no new UMAP.
+An entry is used only if its checksum, key and shape verify; a damaged one is recomputed
+and overwritten, with a warning (a same-shape garbage array once turned 14 topics into 3).
 
 A seeded UMAP runs on one core, and a run needs one per seed (the fit and its stability
 refits): :func:`reductions_for_seeds` computes those the cache lacks side by side in worker
 processes, one per core. Each is the same seeded computation wherever it runs, so the result
 does not depend on how many processes there were (tested).
-An entry is used only if its checksum, key and shape verify; a damaged one is recomputed
-and overwritten, with a warning (a same-shape garbage array once turned 14 topics into 3).
 """
 
 from __future__ import annotations
@@ -136,14 +136,8 @@ def reduced_embeddings(embeddings: np.ndarray, *, n_neighbors: int, n_components
     (ndarray, bool)
         The reduction, and whether it came from the cache.
     """
-    key = reduction_key(embeddings, _params(n_neighbors, n_components, min_dist, seed))
-    store = open_array_cache("umap", enabled=cache, configured=cache_dir)
-    if store is not None:
-        found = store.get(key, shape=(len(embeddings), n_components))
-        if found is not None:
-            return found.astype(np.float32, copy=False), True
-    reduced = umap_reduce(embeddings, n_neighbors=n_neighbors, n_components=n_components,
-                          min_dist=min_dist, seed=seed)
-    if store is not None:
-        store.put(key, reduced)
-    return reduced, False
+    stats: dict = {}
+    reduced = reductions_for_seeds(embeddings, [seed], n_neighbors=n_neighbors,
+                                   n_components=n_components, min_dist=min_dist, n_jobs=1,
+                                   cache=cache, cache_dir=cache_dir, stats=stats)[seed]
+    return reduced, stats["umap_cache_hits"] == 1

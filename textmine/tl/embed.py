@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from textmine.config import EmbedConfig, validate_section
-from textmine.errors import CorpusError, ModelError, TextmineWarning
+from textmine.errors import CorpusError, TextmineWarning
 from textmine.models.cache import (
     EmbeddingCache,
     cache_location,
@@ -282,13 +282,9 @@ def encoder_for(corpus, key: str) -> Callable[[list[str]], np.ndarray]:
             model = SentenceEmbedder(params["model"], batch_size=params["batch_size"],
                                      static_dims=params["static_dims"],
                                      cache_dir=cache_location(params["cache_dir"])[0]).fit()
-            if model.source_.sha256 != expected:
-                raise ModelError(
-                    f"the model of embeddings {key!r} changed since they were made (content "
-                    f"sha256 {model.source_.sha256[:12]}..., recorded {expected[:12]}...)",
-                    path=model.source_.path, key="embed.model",
-                    hint="embed the corpus again")
-            embedder.append(model)
+            embedder.append(model.verify(
+                expected, what=f"the model of embeddings {key!r} changed since they were made",
+                hint="embed the corpus again"))
         return embedder[0].transform(list(texts))
 
     return encode
