@@ -124,6 +124,7 @@ def child_textmine(spec: dict, out: Path, min_topic_size: str) -> dict:
     load = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), time.process_time()
     corpus = _segment(spec["files"])
+    read_s = time.perf_counter() - wall
     embed = tm.tl.embed(corpus, progress=False)
     stats: dict = {}
     size = min_topic_size if min_topic_size == "auto" else int(min_topic_size)
@@ -139,10 +140,12 @@ def child_textmine(spec: dict, out: Path, min_topic_size: str) -> dict:
                                    "doc_ids": corpus.segments["doc_id"].tolist()}))
     lengths = embed_token_count(corpus)
     return {**usage, "load1_before": load, "segments": len(corpus.segments),
+            "read_segment_s": round(read_s, 1),
             "embed_s": embed.seconds, "embed_cache_hits": embed.cache_hits,
             "topics_s": round(topics_s, 1),
             "umap_s": round(stats.get("umap_seconds", 0.0), 1),
             "umap_cache_hits": stats.get("umap_cache_hits"),
+            "cluster_s": round(stats.get("cluster_seconds", 0.0), 1),
             "n_topics": int(quality["n_topics"]),
             "outlier_share": round(float(np.mean(topics == -1)), 4),
             "tokens": lengths,

@@ -142,6 +142,30 @@ def test_clustering_only_change_reuses_umap(fitted, example_embedded):
     assert tm.get.quality(corpus)["n_topics"] != tm.get.quality(fitted[0])["n_topics"]
 
 
+@pytest.mark.parametrize("options", [
+    {}, {"outlier_threshold": None}, {"min_topic_size": 5, "cluster_selection_method": "leaf"},
+    {"nr_topics": 8}])
+def test_refit_partition_is_the_fit_topics(fitted, options):
+    """The stability refits skip the terms; their topics must be those a full fit finds."""
+    from textmine.models.reduction import reductions_for_seeds
+    from textmine.models.topic_model import TopicModel
+
+    corpus, _ = fitted
+    X = next(iter(corpus.embeddings.values()))
+    texts = corpus.segments["text"].tolist()
+    reduced = reductions_for_seeds(X, [1], n_neighbors=15, n_components=5, min_dist=0.0)[1]
+    model = TopicModel(**{"min_topic_size": 10, "random_state": 1, **options})
+    found = model.partition(texts, X, reduced)
+    fit = model.fit(texts, X, reduced=reduced)
+    np.testing.assert_array_equal(found, fit.topics_)
+    assert len(set(found.tolist()) - {-1}) >= 5
+    if options.get("outlier_threshold", 0.3) is None:
+        assert (found == -1).any()
+    # numbered by size: topic 0 is the largest
+    sizes = np.bincount(found[found >= 0])
+    assert (np.diff(sizes) <= 0).all()
+
+
 def test_stability_report(fitted):
     corpus, _ = fitted
     report = tm.get.stability(corpus)

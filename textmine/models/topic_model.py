@@ -201,7 +201,34 @@ class TopicModel(BaseEstimator):
             return MaximalMarginalRelevance(diversity=0.3, top_n_words=self.top_n_words)
         raise ValueError(f"unknown representation {self.representation!r}")
 
+    def _hdbscan(self):
+        from hdbscan import HDBSCAN
+
+        return HDBSCAN(min_cluster_size=self.min_topic_size, min_samples=self.min_samples,
+                       cluster_selection_method=self.cluster_selection_method,
+                       metric="euclidean", prediction_data=True)
+
     # ------------------------------------------------------------------ fit
+    def partition(self, documents: Sequence[str], embeddings: np.ndarray,
+                  reduced: np.ndarray) -> np.ndarray:
+        """The topic of each document that :meth:`fit` finds, without the terms.
+
+        Equal to ``fit(documents, embeddings, reduced).topics_``. Without topic merging
+        (``nr_topics``) or zero-shot topics, which need the terms, BERTopic is not run at
+        all: HDBSCAN's clusters, outliers reassigned, topics numbered by size, as ``fit``
+        does. A stability refit needs only this, and the terms are most of a fit's time.
+        """
+        if self.nr_topics is not None or self.zeroshot_topics:
+            return self.fit(documents, embeddings, reduced=reduced).topics_
+        if len(documents) != len(embeddings) or len(reduced) != len(embeddings):
+            raise ValueError("documents, embeddings and reduced differ in length")
+        topics = np.asarray(self._hdbscan().fit_predict(reduced), dtype=int)
+        if self.outlier_threshold is not None and (topics < 0).any() and (topics >= 0).any():
+            normed = unit_rows(np.ascontiguousarray(embeddings, dtype=np.float32))
+            topics = reassign_outliers(normed, topics, self.outlier_threshold)
+        remap = by_size(topics)
+        return np.array([remap[t] for t in topics], dtype=int)
+
     def fit(self, documents: Sequence[str], embeddings: np.ndarray,
             reduced: np.ndarray | None = None) -> TopicModel:
         """Find topics.
@@ -218,7 +245,6 @@ class TopicModel(BaseEstimator):
         import_bertopic()
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
-        from hdbscan import HDBSCAN
 
         documents = list(documents)
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -226,10 +252,7 @@ class TopicModel(BaseEstimator):
             raise ValueError("documents and embeddings differ in length")
         if reduced is None:
             reduced = umap_reduce(embeddings, seed=self.random_state)
-        hdbscan = HDBSCAN(min_cluster_size=self.min_topic_size,
-                          min_samples=self.min_samples,
-                          cluster_selection_method=self.cluster_selection_method,
-                          metric="euclidean", prediction_data=True)
+        hdbscan = self._hdbscan()
         zeroshot = list(self.zeroshot_topics) if self.zeroshot_topics else None
         backend = _backend(self.encode) if self.encode is not None else None
         model = BERTopic(
@@ -291,11 +314,8 @@ class TopicModel(BaseEstimator):
             zs = getattr(model, "_topic_id_to_zeroshot_topic_idx", {}) or {}
             names = list(self.zeroshot_labels or zeroshot)
             zeroshot_names = {int(t): names[i] for t, i in zs.items()}
-        # number topics by size so that topic 0 is the largest, ties by first appearance
-        order = sorted(terms, key=lambda t: (-int(np.sum(topics == t)),
-                                             int(np.argmax(topics == t))))
-        remap = {old: new for new, old in enumerate(order)}
-        remap[-1] = -1
+        remap = by_size(topics)
+        order = sorted(terms, key=remap.__getitem__)
         self.topics_ = np.array([remap[t] for t in topics], dtype=int)
         self.probabilities_ = probs
         self.assignment_ = np.asarray(assignment, dtype=str)
@@ -324,6 +344,16 @@ class TopicModel(BaseEstimator):
             "terms": [" ".join(w.replace(" ", "_") for w, _ in self.terms_[t])
                       for t in self.terms_],
         })
+
+
+def by_size(topics: np.ndarray) -> dict[int, int]:
+    """New topic numbers: 0 for the largest topic, ties by first appearance; -1 stays -1."""
+    ids, first, sizes = np.unique(topics, return_index=True, return_counts=True)
+    order = sorted((int(t) for t in ids if t >= 0),
+                   key=lambda t: (-int(sizes[ids == t][0]), int(first[ids == t][0])))
+    remap = {old: new for new, old in enumerate(order)}
+    remap[-1] = -1
+    return remap
 
 
 def unit_rows(embeddings: np.ndarray) -> np.ndarray:

@@ -307,6 +307,14 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
             time.perf_counter() - start)
         return model
 
+    def refit(s: int, hdbscan: dict[str, Any] | None, reduced: np.ndarray) -> np.ndarray:
+        start = time.perf_counter()
+        found = _model(cfg, s, encode, zeroshot, labels, len(texts), hdbscan).partition(
+            texts, X, reduced)
+        stats["cluster_seconds"] = stats.get("cluster_seconds", 0.0) + (
+            time.perf_counter() - start)
+        return found
+
     seeds = [seed + k for k in range(cfg.stability_seeds + 1)]
     # the refits need a reduction per seed anyway: computed together, side by side
     reductions = reduce(*seeds)
@@ -390,7 +398,8 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     if cfg.n_themes is not None:
         tables["themes"], tables["theme_tree"] = _themes(X, model.topics_, info, cfg.n_themes)
     if cfg.stability_seeds:
-        refits = [fit(s, chosen, reduced=reductions.get(s)).topics_ for s in seeds[1:]]
+        # a refit's topics are all stability needs: no terms are computed for them
+        refits = [refit(s, chosen, reductions[s]) for s in seeds[1:]]
         stability = stability_report(model.topics_, refits, seeds)
         # each refit's topics matched to these: what track needs for the model's uncertainty
         tables["refits"] = matched_refits(per_segment["segment_id"], model.topics_, refits,
