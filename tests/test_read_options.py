@@ -88,3 +88,27 @@ def test_interviewer_per_document_and_warning_for_documents_without_one(tmp_path
                                interviewer_column="who")
     with pytest.raises(tm.TextmineError, match="needs input.metadata"):
         tm.io.read_transcripts(glob, interviewer_column="interviewer_label")
+
+
+def test_a_moderator_no_interviewer_name_matches_is_warned_about(focus_groups, tmp_path):
+    """The real focus groups' moderator is 'F': with no interviewer named, say so."""
+    path = str(focus_groups / "masterTranscript.csv")
+    columns = {"doc_id": "Transcript", "speaker": "Participant", "text": "Comment"}
+    with pytest.warns(tm.TextmineWarning, match=r"no transcript has an interviewer turn, "
+                      r"and \d+ of \d+ have several speakers .*speaking in most of them: 'F'\)"):
+        plain = tm.io.read_transcripts(path, columns=columns)
+    read = plain.uns["read"]
+    assert read["n_documents_without_interviewer"] == plain.documents.shape[0] > 1
+    assert set(plain.turns["role"]) == {"participant"}
+    # naming the moderator makes its turns questions; saying nobody asks silences it
+    named = tm.io.read_transcripts(path, columns=columns, interviewer=["F"])
+    assert set(named.turns.loc[named.turns["speaker"] == "F", "role"]) == {"interviewer"}
+    nobody = tm.io.read_transcripts(path, columns=columns, interviewer={"replace": []})
+    for corpus in (named, nobody):
+        assert not any("interviewer turn" in w for w in corpus.uns["warnings"])
+        assert corpus.uns["read"]["n_documents_without_interviewer"] == 0
+    # one voice per file (a speech, a comment) has nobody asking: no warning
+    for i, (_, text) in enumerate(focus_group_turns(focus_groups)["R1_1"][:3]):
+        (tmp_path / f"speech{i}.txt").write_text(text + "\n", encoding="utf-8")
+    speeches = tm.io.read_transcripts(str(tmp_path / "speech*.txt"), unlabelled_speaker="MP")
+    assert not any("interviewer turn" in w for w in speeches.uns["warnings"])

@@ -490,7 +490,9 @@ def read_transcripts(
             per_document = _interviewer_cells(meta, renamed, cfg.interviewer_column, meta_path)
         documents = documents.merge(meta, on="doc_id", how="left", validate="one_to_one")
     turns = _turn_table(read, cfg, per_document)
-    report.update(_read_report(read, turns, notes))
+    # {replace: []} says nobody in these transcripts asks the questions
+    report.update(_read_report(read, turns, notes,
+                               none_asked=cfg.interviewer == {"replace": []}))
     for note in notes:
         warnings.warn(note, TextmineWarning, stacklevel=2)
     corpus = Corpus(documents, turns, sources={d: t.text for d, t in read.items()},
@@ -539,9 +541,13 @@ def _turn_table(read: dict[str, Transcript], cfg: InputConfig,
     return pd.DataFrame(turn_rows)
 
 
-def _read_report(read: dict[str, Transcript], turns: pd.DataFrame,
-                 notes: list[str]) -> dict[str, Any]:
-    """Counts for the read summary; adds the warnings about unknown roles to ``notes``."""
+def _read_report(read: dict[str, Transcript], turns: pd.DataFrame, notes: list[str], *,
+                 none_asked: bool = False) -> dict[str, Any]:
+    """Counts for the read summary; adds the warnings about unknown roles to ``notes``.
+
+    ``none_asked``: the config says no transcript has an interviewer (``input.interviewer:
+    {replace: []}``), so transcripts of several speakers without one are not warned about.
+    """
     unknown = turns.loc[turns["role"] == "unknown", "speaker"].value_counts()
     if len(unknown):
         notes.append(
@@ -549,13 +555,33 @@ def _read_report(read: dict[str, Transcript], turns: pd.DataFrame,
             + ", ".join(repr(s) for s in unknown.index[:10])
             + " - add them to input.interviewer, input.participants or input.other")
     asked = set(turns.loc[turns["role"] == "interviewer", "doc_id"])
-    without = [d for d in read if d not in asked]
-    if asked and without:
+    without = [d for d in read if d not in asked] if asked else []
+    if without:
         notes.append(
             f"{len(without)} of {len(read)} transcripts have no interviewer turn while the "
             f"others do (e.g. {without[0]!r}): their questions, if any, are analysed as "
             "participant speech - name their interviewer's label in input.interviewer, or per "
             "transcript in the metadata column input.interviewer_column")
+    elif not asked and not none_asked and len(turns):
+        # a moderator (a focus group's "F") matching no interviewer name would be analysed
+        # as one more participant, questions and all; one speaker per file (speeches,
+        # comments) has nobody asking
+        speakers = turns.groupby("doc_id", sort=False)["speaker"].nunique()
+        without = [d for d in read if speakers.get(d, 0) >= 2]
+        if without:
+            # a moderator speaks in every group, the participants in theirs
+            present = (turns[turns["doc_id"].isin(without)]
+                       .drop_duplicates(["doc_id", "speaker"])["speaker"].value_counts())
+            common = present[present >= len(without) / 2].index[:3] if len(without) > 1 \
+                else present.index[:3]
+            notes.append(
+                f"no transcript has an interviewer turn, and {len(without)} of {len(read)} "
+                f"have several speakers (e.g. {without[0]!r}): every turn, questions "
+                "included, is analysed as participant speech (speaking in most of them: "
+                + ", ".join(repr(c) for c in common) + ") - name the interviewer or "
+                "moderator in input.interviewer (per "
+                "transcript: input.interviewer_column), or set input.interviewer: "
+                "{replace: []} if nobody asks the questions")
     preambles = [t.preamble for t in read.values() if t.preamble]
     return {
         "n_preambles": len(preambles),
@@ -563,8 +589,8 @@ def _read_report(read: dict[str, Transcript], turns: pd.DataFrame,
         "n_preamble_keywords": sum(p.keywords is not None for p in preambles),
         "n_preamble_speakers": sum(p.speakers is not None for p in preambles),
         "n_unknown_turns": int(unknown.sum()),
-        "n_documents_without_interviewer": len(without) if asked else 0,
-        "documents_without_interviewer": without[:20] if asked else [],
+        "n_documents_without_interviewer": len(without),
+        "documents_without_interviewer": without[:20],
     }
 
 
