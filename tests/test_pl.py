@@ -256,3 +256,26 @@ def test_interactive_map_is_self_contained_with_escaped_hover(example_topics):
     n_traces = page.count('"mode":"markers"')  # one trace per topic (the template has none)
     assert n_traces == tm.get.assignments(corpus)["topic"].nunique()
     assert corpus.segments["speaker"].iloc[0] in page and corpus.segments["doc_id"].iloc[0] in page
+
+
+@pytest.mark.slow
+def test_interactive_map_leak_check_reads_the_data_not_plotly(example_topics, tmp_path):
+    """plotly.js holds common names; the check must look at the page's data, all of it."""
+    from textmine.pl.interactive import topic_map_html
+    from textmine.pp.verify import find_leaks
+
+    corpus = example_topics.copy()
+    path = tmp_path / "figures" / "topic_map.html"
+    path.parent.mkdir()
+    path.write_text(topic_map_html(corpus), encoding="utf-8")
+    vendored = {"Julian", "Georgia", "Marshall"}  # in plotly.js, in no transcript
+    assert all(name in path.read_text() for name in vendored)
+    assert find_leaks(tmp_path, vendored) == []
+    # an identifier in the hover text is found through plotly's JSON and HTML escapes
+    segments = corpus.segments.copy()
+    segments.loc[0, "text"] = "then Seán O'Brien & Co rang me"
+    corpus.segments = segments
+    path.write_text(topic_map_html(corpus), encoding="utf-8")
+    assert "O'Brien" not in path.read_text()
+    assert find_leaks(tmp_path, {"Seán O'Brien"}) == [("figures/topic_map.html", "identifier")]
+    assert find_leaks(tmp_path, {"O'Brien & Co"}) != []
