@@ -16,10 +16,12 @@ RSS is its own, ``VmHWM``) with an empty cache folder of its own:
 ``bertopic``       ``BERTopic().fit_transform`` with its defaults on exactly textmine's segment
                    texts (the same all-MiniLM-L6-v2, loaded from the shipped package).
 
-Reported: wall seconds, process CPU seconds, peak RSS, topics, outlier share, and ARI/NMI of
-the topics against the article categories on the BBC segments (outliers count as one
-cluster, as BERTopic reports them). Beside them the fp32 embedding floor of the same texts
-(tokens x the FLOP per token and GFLOP/s that bench/embed_floor.py measured on this CPU).
+Reported: wall seconds, process CPU seconds, peak RSS (and the summed peaks of the UMAP
+worker processes, ``workers_peak_rss_mb``, when the seeded fits ran side by side), topics,
+outlier share, and ARI/NMI of the topics against the article categories on the BBC segments
+(outliers count as one cluster, as BERTopic reports them). Beside them the fp32 embedding
+floor of the same texts (tokens x the FLOP per token and GFLOP/s that bench/embed_floor.py
+measured on this CPU).
 Writes bench/results/scale.json (each size is added as it finishes).
 """
 
@@ -109,10 +111,28 @@ def _peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def _workers_peak_rss_mb() -> int:
+    """Summed peak RSS of this process's live worker processes (the loky UMAP workers).
+
+    A sum of peaks, so an upper bound of what the workers held at one time; 0 without any.
+    """
+    total = 0
+    for child in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in child.read_text().split():
+            status = Path(f"/proc/{pid}/status")
+            try:
+                lines = status.read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))
+    return round(total / 1024)
+
+
 def _usage(start_wall: float, start_cpu: float) -> dict:
     return {"wall_s": round(time.perf_counter() - start_wall, 1),
             "cpu_s": round(time.process_time() - start_cpu, 1),
-            "peak_rss_mb": _peak_rss_mb(), "load1_after": round(os.getloadavg()[0], 2)}
+            "peak_rss_mb": _peak_rss_mb(), "workers_peak_rss_mb": _workers_peak_rss_mb(),
+            "load1_after": round(os.getloadavg()[0], 2)}
 
 
 def child_textmine(spec: dict, out: Path, min_topic_size: str) -> dict:
