@@ -207,6 +207,37 @@ def test_codebook_seeds_name_topics(example_embedded, cache):
     assert (assignments["assignment"] == "zeroshot").sum() > 0
 
 
+def test_jaccard_matrix_by_hand():
+    from textmine.tl.stability import jaccard_matrix
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(-1, 7, 500)
+    b = np.where(rng.random(500) < 0.7, (a + 2) % 9, rng.integers(-1, 9, 500))
+    b[b == 5] = 8  # a topic id with no segment in b: not a column
+    ids_a, ids_b, jac = jaccard_matrix(a, b)
+    assert ids_a.tolist() == sorted(set(a.tolist()) - {-1})
+    assert ids_b.tolist() == sorted(set(b.tolist()) - {-1})
+    for i, x in enumerate(ids_a):
+        for j, y in enumerate(ids_b):
+            one, other = set(np.flatnonzero(a == x)), set(np.flatnonzero(b == y))
+            assert jac[i, j] == pytest.approx(len(one & other) / len(one | other))
+    assert jaccard_matrix(a, np.full(500, -1))[2].shape == (len(ids_a), 0)
+
+
+def test_topic_centroids_in_chunks_are_the_means(monkeypatch):
+    from textmine.models import themes
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 16)).astype(np.float32)
+    topics = rng.integers(-1, 9, 3000)
+    ids = [5, 0, 3, 8, 1]  # not sorted, and topic 2, 4, 6, 7 left out
+    unit = X.astype(np.float64) / np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
+    means = np.stack([unit[topics == t].mean(axis=0) for t in ids])
+    expected = means / np.linalg.norm(means, axis=1, keepdims=True)
+    monkeypatch.setattr(themes, "CENTROID_CHUNK", 700)  # chunks cut through every topic
+    np.testing.assert_allclose(themes.topic_centroids(X, topics, ids), expected, atol=1e-12)
+
+
 def test_npmi_and_diversity_by_hand():
     texts = [["a", "b", "c"], ["a", "b"], ["c", "d"], ["d", "e"]]
     # whole documents: P(a)=P(b)=P(a,b)=1/2 -> NPMI(a,b)=1; P(c)=P(d)=1/2, P(c,d)=1/4 -> 0
