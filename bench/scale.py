@@ -103,29 +103,29 @@ def _scores(doc_ids, topics, labels: dict) -> dict:
             "n_labelled": len(pairs)}
 
 
+def _vmhwm_kb(pid: int | str = "self") -> int:
+    """A process's peak RSS in kB (``VmHWM``); 0 if it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    return sum(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))
+
+
 def _peak_rss_mb() -> int:
     """This process's peak RSS: VmHWM, because ru_maxrss survives fork+exec from the parent."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return round(_vmhwm_kb() / 1024) or round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def _workers_peak_rss_mb() -> int:
-    """Summed peak RSS of this process's live worker processes (the loky UMAP workers).
+    """Summed peak RSS of this process's live worker processes (UMAP's and HDBSCAN's).
 
     A sum of peaks, so an upper bound of what the workers held at one time; 0 without any.
     """
-    total = 0
-    for child in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
-        for pid in child.read_text().split():
-            status = Path(f"/proc/{pid}/status")
-            try:
-                lines = status.read_text().splitlines()
-            except OSError:
-                continue
-            total += sum(int(line.split()[1]) for line in lines if line.startswith("VmHWM:"))
-    return round(total / 1024)
+    pids = [pid for child in Path(f"/proc/{os.getpid()}/task").glob("*/children")
+            for pid in child.read_text().split()]
+    return round(sum(_vmhwm_kb(pid) for pid in pids) / 1024)
 
 
 def _usage(start_wall: float, start_cpu: float) -> dict:

@@ -572,8 +572,7 @@ def _read_report(read: dict[str, Transcript], turns: pd.DataFrame, notes: list[s
             # a moderator speaks in every group, the participants in theirs
             present = (turns[turns["doc_id"].isin(without)]
                        .drop_duplicates(["doc_id", "speaker"])["speaker"].value_counts())
-            common = present[present >= len(without) / 2].index[:3] if len(without) > 1 \
-                else present.index[:3]
+            common = present[present >= len(without) / 2].index[:3]
             notes.append(
                 f"no transcript has an interviewer turn, and {len(without)} of {len(read)} "
                 f"have several speakers (e.g. {without[0]!r}): every turn, questions "

@@ -223,7 +223,7 @@ class TopicModel(BaseEstimator):
         if len(documents) != len(embeddings) or len(reduced) != len(embeddings):
             raise ValueError("documents, embeddings and reduced differ in length")
         topics = np.asarray(self._hdbscan().fit_predict(reduced), dtype=int)
-        if self.outlier_threshold is not None and (topics < 0).any() and (topics >= 0).any():
+        if self.outlier_threshold is not None:
             normed = unit_rows(np.ascontiguousarray(embeddings, dtype=np.float32))
             topics = reassign_outliers(normed, topics, self.outlier_threshold)
         remap = by_size(topics)
@@ -349,9 +349,9 @@ class TopicModel(BaseEstimator):
 def by_size(topics: np.ndarray) -> dict[int, int]:
     """New topic numbers: 0 for the largest topic, ties by first appearance; -1 stays -1."""
     ids, first, sizes = np.unique(topics, return_index=True, return_counts=True)
-    order = sorted((int(t) for t in ids if t >= 0),
-                   key=lambda t: (-int(sizes[ids == t][0]), int(first[ids == t][0])))
-    remap = {old: new for new, old in enumerate(order)}
+    kept = ids >= 0
+    order = ids[kept][np.lexsort((first[kept], -sizes[kept]))]
+    remap = {int(old): new for new, old in enumerate(order)}
     remap[-1] = -1
     return remap
 

@@ -27,12 +27,12 @@ def jaccard_matrix(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray
     # matrices and their product took a minute and 200 MB at 100,000 segments
     a, b = np.asarray(a), np.asarray(b)
     in_a, in_b = a >= 0, b >= 0
-    row = np.searchsorted(ids_a, a[in_a & in_b])
-    col = np.searchsorted(ids_b, b[in_a & in_b])
-    inter = np.bincount(row * len(ids_b) + col, minlength=len(ids_a) * len(ids_b)).reshape(
-        len(ids_a), len(ids_b))
-    size_a = np.bincount(np.searchsorted(ids_a, a[in_a]), minlength=len(ids_a))
-    size_b = np.bincount(np.searchsorted(ids_b, b[in_b]), minlength=len(ids_b))
+    row, col = np.searchsorted(ids_a, a), np.searchsorted(ids_b, b)  # outliers: masked out
+    both = in_a & in_b
+    inter = np.bincount(row[both] * len(ids_b) + col[both],
+                        minlength=len(ids_a) * len(ids_b)).reshape(len(ids_a), len(ids_b))
+    size_a = np.bincount(row[in_a], minlength=len(ids_a))
+    size_b = np.bincount(col[in_b], minlength=len(ids_b))
     union = size_a[:, None] + size_b[None, :] - inter
     return ids_a, ids_b, inter / np.maximum(union, 1)
 

@@ -21,6 +21,7 @@ import itertools
 import logging
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -297,23 +298,22 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         return reductions_for_seeds(X, list(s), n_jobs=cfg.n_jobs, cache=cache,
                                     cache_dir=cache_dir, stats=stats, **umap_params)
 
+    def clustered(work: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        out = work()
+        stats["cluster_seconds"] = stats.get("cluster_seconds", 0.0) + (
+            time.perf_counter() - start)
+        return out
+
     def fit(s: int, hdbscan: dict[str, Any] | None = None,
             reduced: np.ndarray | None = None) -> TopicModel:
         reduced = reduce(s)[s] if reduced is None else reduced
-        start = time.perf_counter()
-        model = _model(cfg, s, encode, zeroshot, labels, len(texts), hdbscan).fit(
-            texts, X, reduced=reduced)
-        stats["cluster_seconds"] = stats.get("cluster_seconds", 0.0) + (
-            time.perf_counter() - start)
-        return model
+        return clustered(lambda: _model(cfg, s, encode, zeroshot, labels, len(texts),
+                                        hdbscan).fit(texts, X, reduced=reduced))
 
     def refit(s: int, hdbscan: dict[str, Any] | None, reduced: np.ndarray) -> np.ndarray:
-        start = time.perf_counter()
-        found = _model(cfg, s, encode, zeroshot, labels, len(texts), hdbscan).partition(
-            texts, X, reduced)
-        stats["cluster_seconds"] = stats.get("cluster_seconds", 0.0) + (
-            time.perf_counter() - start)
-        return found
+        return clustered(lambda: _model(cfg, s, encode, zeroshot, labels, len(texts),
+                                        hdbscan).partition(texts, X, reduced))
 
     seeds = [seed + k for k in range(cfg.stability_seeds + 1)]
     # the refits need a reduction per seed anyway: computed together, side by side
