@@ -287,6 +287,11 @@ def test_collapsed_clustering_is_warned_about_and_remedied(example_embedded, cac
     assert first["cluster_selection_method"] == "eom" and first["degenerate"]
     assert first["largest_topic_share"] > 0.25
     assert remedy["chosen"] > 0 and remedy["criterion"] == "mean_pairwise_ari"
+    # a quarter of the size is tried only when every candidate of the first rung failed
+    sizes = [c["min_topic_size"] for c in remedy["candidates"]]
+    assert sizes[:4] == [80, 80, 40, 40]
+    assert sizes == sizes[:4] or (sizes[4:] == [20, 20]
+                                  and all(c["degenerate"] for c in remedy["candidates"][:4]))
     chosen = remedy["candidates"][remedy["chosen"]]
     assert not chosen["degenerate"] and remedy["degenerate_after"] == []
     # what is reported is what the chosen setting gives, and it is no longer degenerate

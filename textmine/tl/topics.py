@@ -337,8 +337,17 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         size, samples = hdbscan_sizes(cfg, len(texts))
         start = time.perf_counter()
         normed = unit_rows(np.asarray(X, dtype=np.float32))
-        evaluated = [_evaluate(c, [reductions[s] for s in seeds], normed, cfg)
-                     for c in remedy_candidates(size, samples, cfg.cluster_selection_method)]
+        tried = remedy_candidates(size, samples, cfg.cluster_selection_method)
+        evaluated = [_evaluate(c, [reductions[s] for s in seeds], normed, cfg) for c in tried]
+        if all(row["degenerate"] for row in evaluated):
+            # half the size was not enough: a quarter, tried only then so that a run the
+            # first rung mends costs and gives what it did before
+            for c in remedy_candidates(max(5, size // 2), None if samples is None else
+                                       min(samples, max(5, size // 2)),
+                                       cfg.cluster_selection_method):
+                if c not in tried:
+                    tried.append(c)
+                    evaluated.append(_evaluate(c, [reductions[s] for s in seeds], normed, cfg))
         best = choose_remedy(evaluated)
         stats["remedy_seconds"] = time.perf_counter() - start
         remedy = {"reasons": reasons, "criterion": "mean_pairwise_ari" if len(seeds) > 1
