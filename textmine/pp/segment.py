@@ -140,42 +140,62 @@ def segment(corpus, **options: Any) -> None:
     model_count = token_counter("minilm")
     limit = None if cfg.model_max_tokens is None else cfg.model_max_tokens - 2  # [CLS], [SEP]
     turns = corpus.turns[~corpus.turns["role"].isin(cfg.exclude_roles)]
-    pieces: list[tuple[str, str, str, int, int, int]] = []  # doc, speaker, role, turn, s, e
     n_cut = n_split = n_split_pieces = 0
-    for doc_id, speaker, role, turn, start, end in zip(
-            turns["doc_id"], turns["speaker"], turns["role"], turns["turn"],
-            turns["start_char"], turns["end_char"], strict=True):
-        source = corpus.sources[doc_id]
-        if cfg.unit == "turn":
-            spans = [(start, end)]
-        else:
-            spans = sentence_spans(source, start, end)
-            if cfg.unit == "window":
-                sizes = count([corpus.span_text(doc_id, s, e) for s, e in spans])
-                packed_spans, packed_sizes = [], []
-                for span, size in zip(spans, sizes, strict=True):
-                    if size > cfg.max_tokens:
-                        cut = _split_long(source, span, cfg.max_tokens, count)
-                        n_cut += 1
-                        packed_spans.extend(cut)
-                        packed_sizes.extend(count([source[s:e] for s, e in cut]))
-                    else:
-                        packed_spans.append(span)
-                        packed_sizes.append(size)
-                spans = _windows(packed_spans, packed_sizes, cfg.max_tokens, cfg.overlap)
-        if limit is not None:
-            sizes = model_count([corpus.span_text(doc_id, s, e) for s, e in spans])
-            fitted = []
+    # spans of every turn first, then one token count over all of them: a call per turn
+    # (thousands of small batches) cost twice what the tokenizer needs at 100k segments
+    spans_of: list[list[tuple[int, int]]] = []
+    for doc_id, start, end in zip(turns["doc_id"], turns["start_char"], turns["end_char"],
+                                  strict=True):
+        spans_of.append([(start, end)] if cfg.unit == "turn" else
+                        sentence_spans(corpus.sources[doc_id], start, end))
+    doc_ids = turns["doc_id"].tolist()
+    if cfg.unit == "window":
+        flat = count([corpus.span_text(d, s, e) for d, spans in zip(doc_ids, spans_of,
+                                                                      strict=True)
+                      for s, e in spans])
+        at = 0
+        for k, (doc_id, spans) in enumerate(zip(doc_ids, spans_of, strict=True)):
+            sizes, at = flat[at:at + len(spans)], at + len(spans)
+            source = corpus.sources[doc_id]
+            packed_spans, packed_sizes = [], []
+            for span, size in zip(spans, sizes, strict=True):
+                if size > cfg.max_tokens:
+                    cut = _split_long(source, span, cfg.max_tokens, count)
+                    n_cut += 1
+                    packed_spans.extend(cut)
+                    packed_sizes.extend(count([source[s:e] for s, e in cut]))
+                else:
+                    packed_spans.append(span)
+                    packed_sizes.append(size)
+            spans_of[k] = _windows(packed_spans, packed_sizes, cfg.max_tokens, cfg.overlap)
+    # model tokens of every piece, counted once: for the split below and the check after it
+    sizes_of: list[list[int]] | None = None
+    if limit is not None:
+        flat = model_count([corpus.span_text(d, s, e) for d, spans in zip(doc_ids, spans_of,
+                                                                            strict=True)
+                            for s, e in spans])
+        at, sizes_of = 0, []
+        for k, (doc_id, spans) in enumerate(zip(doc_ids, spans_of, strict=True)):
+            sizes, at = flat[at:at + len(spans)], at + len(spans)
+            fitted, fitted_sizes = [], []
             for span, size in zip(spans, sizes, strict=True):
                 if size > limit:
                     split = split_for_model(corpus, doc_id, span, limit, model_count)
                     n_split += 1
                     n_split_pieces += len(split)
                     fitted.extend(split)
+                    fitted_sizes.extend(model_count([corpus.span_text(doc_id, s, e)
+                                                     for s, e in split]))
                 else:
                     fitted.append(span)
-            spans = fitted
-        pieces.extend((doc_id, speaker, role, int(turn), s, e) for s, e in spans)
+                    fitted_sizes.append(size)
+            spans_of[k] = fitted
+            sizes_of.append(fitted_sizes)
+    pieces: list[tuple[str, str, str, int, int, int]] = [  # doc, speaker, role, turn, s, e
+        (doc_id, speaker, role, int(turn), s, e)
+        for doc_id, speaker, role, turn, spans in zip(
+            doc_ids, turns["speaker"], turns["role"], turns["turn"], spans_of, strict=True)
+        for s, e in spans]
     texts = [corpus.span_text(p[0], p[4], p[5]) for p in pieces]
     keep = [count_words(t) >= cfg.min_words for t in texts]
     rows = [
@@ -200,7 +220,9 @@ def segment(corpus, **options: Any) -> None:
         corpus.uns.setdefault("warnings", []).append(message)
         warnings.warn(message, TextmineWarning, stacklevel=2)
     if len(segments):
-        sizes = model_count(segments["text"].tolist())
+        sizes = (model_count(segments["text"].tolist()) if sizes_of is None else
+                 [n for n, k in zip((n for turn in sizes_of for n in turn), keep, strict=True)
+                  if k])
         over = sum(size > (limit or MINILM_MAX_TOKENS - 2) for size in sizes)
         stats["n_over_model_limit"] = over
         if over:
