@@ -19,7 +19,8 @@ from matplotlib.patches import Rectangle
 import textmine as tm
 from textmine.errors import CorpusError
 from textmine.pl.labels import overlapping, window_boxes
-from textmine.pl.style import MIN_FONT
+from textmine.pl.save import figure_bytes
+from textmine.pl.style import MIN_FONT, WIDE, palette
 
 
 @pytest.fixture(scope="module")
@@ -279,3 +280,141 @@ def test_interactive_map_leak_check_reads_the_data_not_plotly(example_topics, tm
     assert "O'Brien" not in path.read_text()
     assert find_leaks(tmp_path, {"Seán O'Brien"}) == [("figures/topic_map.html", "identifier")]
     assert find_leaks(tmp_path, {"O'Brien & Co"}) != []
+
+
+def _topics_corpus(terms: list[list[str]], *, per_topic: int = 12, spread: float = 1.0,
+                   seed: int = 0) -> tm.Corpus:
+    """A corpus holding only a hand-built topics result (the topics stage's table shapes).
+
+    Topic ``t`` has ``per_topic`` segments whose text holds each of ``terms[t]`` (n-grams as
+    stored, joined by ``_``), so :func:`textmine.get.topic_terms` finds every term; its
+    embeddings sit around a point on a circle of radius ``spread`` (small: crowded labels).
+    """
+    rng = np.random.default_rng(seed)
+    rows, texts, topic_of = [], [], []
+    for t, words in enumerate(terms):
+        for k in range(per_topic):
+            texts.append(" and ".join(w.replace("_", " ") for w in words) + f" number{k}")
+            topic_of.append(t)
+    start = 0
+    for i, text in enumerate(texts):
+        rows.append({"segment_id": f"s{i}", "doc_id": "d", "speaker": "P", "role": "participant",
+                     "turn": i, "start_char": start, "end_char": start + len(text),
+                     "text": text})
+        start += len(text) + 1
+    documents = pd.DataFrame([{"doc_id": "d", "source": "d.txt", "format": "txt", "labels": "",
+                               "sha256": "0", "n_chars": start, "n_turns": len(texts)}])
+    angle = 2 * np.pi * np.asarray(topic_of) / len(terms)
+    centres = np.column_stack([np.cos(angle), np.sin(angle)]) * spread
+    emb = np.hstack([centres, np.zeros((len(texts), 6))]) + rng.normal(0, 0.05, (len(texts), 8))
+    info = pd.DataFrame({"topic": list(range(len(terms))), "size": [per_topic] * len(terms),
+                         "label": [", ".join(w.replace("_", " ") for w in words[:3])
+                                   for words in terms],
+                         "terms": [" ".join(words) for words in terms]})
+    per_segment = pd.DataFrame({"segment_id": [r["segment_id"] for r in rows],
+                                "topic": topic_of})
+    corpus = tm.Corpus(documents, None, pd.DataFrame(rows), embeddings={"e": emb})
+    corpus.results["topics"] = tm.Result(
+        kind="topics", params={"embedding": "e", "ngram_range": [1, 4]},
+        per_segment=per_segment, tables={"topic_info": info})
+    return corpus
+
+
+def _numbered_terms(n_topics: int) -> list[list[str]]:
+    return [[f"alpha{t}", f"beta{t}", f"gamma{t}", f"delta{t}"] for t in range(n_topics)]
+
+
+def _marker_shape(collection) -> tuple:
+    return tuple(np.round(collection.get_paths()[0].vertices, 3).ravel())
+
+
+def test_twelve_topics_get_twelve_colours_the_same_in_every_figure():
+    """Issue: topics 0 and 7 were both orange (a cycle of seven colours)."""
+    corpus = _topics_corpus(_numbered_terms(12))
+    sizes = tm.pl.topic_sizes(corpus, outliers=False).axes[0]
+    by_size = {int(t.get_text().split(" · ")[0]): p.get_facecolor()
+               for t, p in zip(sizes.get_yticklabels(), sizes.patches, strict=True)}
+    assert len(set(by_size.values())) == 12
+    ax = tm.pl.topic_map(corpus).axes[0]
+    assert len(ax.collections[0].get_offsets()) == 0  # the outliers (none here), then topics
+    on_map = [tuple(c.get_facecolor()[0]) for c in ax.collections[1:]]
+    assert len(set(on_map)) == 12
+    assert len({_marker_shape(c) for c in ax.collections[1:]}) == 1  # dots: colours suffice
+    terms = [ax for ax in tm.pl.topic_terms(corpus, n_terms=4).axes if ax.patches]
+    on_terms = [ax.patches[0].get_facecolor() for ax in terms]
+    # a topic keeps its colour from figure to figure
+    np.testing.assert_allclose(on_terms, [by_size[t] for t in range(12)])
+    np.testing.assert_allclose([c[:3] for c in on_map], [by_size[t][:3] for t in range(12)])
+    assert len(set(palette(len(WIDE)))) == len(WIDE) >= 19
+
+
+def test_beyond_the_palette_topics_sharing_a_colour_differ_in_marker():
+    n = 45
+    corpus = _topics_corpus(_numbered_terms(n), per_topic=4, spread=5.0)
+    fig = tm.pl.topic_map(corpus)
+    ax = fig.axes[0]
+    drawn = ax.collections[1:]  # [0]: the outliers
+    assert len(drawn) == n
+    looks = {(tuple(np.round(c.get_facecolor()[0][:3], 3)), _marker_shape(c)) for c in drawn}
+    assert len(looks) == n  # no two topics drawn alike
+    assert len({look[0] for look in looks}) == len(WIDE)
+    numbers = sorted(int(t.get_text().split(" · ")[0]) for t in ax.texts if t.get_text())
+    assert numbers == list(range(n))  # and every topic is labelled with its number
+
+
+def test_topic_terms_draws_every_term_whole():
+    """Issue: "preregistrati…", "formal traini…", "science pract…" were cut at 14 characters."""
+    long = [["preregistration", "preregistering", "science_practices", "formal_training"],
+            ["open_science_practices_framework", "data", "reproducible_research_workflows",
+             "irb"],
+            *_numbered_terms(6)]
+    corpus = _topics_corpus(long)
+    fig = tm.pl.topic_terms(corpus, n_terms=4)
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.patches]
+    expected = [[w.replace("_", " ") for w in words] for words in long]
+    drawn = [[t.get_text() for t in ax.get_yticklabels()] for ax in panels]
+    assert [[t.replace("\n", " ") for t in row] for row in drawn] == expected
+    assert not any("…" in t for row in drawn for t in row)
+    assert "cut" not in fig.get_supxlabel()  # nothing cut, nothing to say
+    assert any("\n" in t for t in drawn[1])  # the 32-character term wraps
+    renderer = fig.canvas.get_renderer()
+    for k, ax in enumerate(panels):
+        ticks = list(ax.get_yticklabels())
+        boxes = np.array([[b.x0, b.y0, b.x1, b.y1]
+                          for b in (t.get_window_extent(renderer) for t in ticks)])
+        assert overlapping(boxes) == []  # wrapped terms got taller rows
+        if k % 4:  # the term labels stay clear of the panel to their left
+            assert boxes[:, 0].min() >= panels[k - 1].get_window_extent(renderer).x1
+    assert min(_fonts(fig)) >= MIN_FONT
+
+
+def test_topic_terms_says_so_when_a_term_must_be_cut():
+    word = "pneumonoultramicroscopicsilicovolcanoconiosis"  # one word wider than a panel
+    corpus = _topics_corpus([[word, "short", "terms", "here"], *_numbered_terms(3)])
+    fig = tm.pl.topic_terms(corpus, n_terms=4)
+    first = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert first[0].endswith("…") and word.startswith(first[0][:-1])
+    assert first[1:] == ["short", "terms", "here"]
+    note = fig.get_supxlabel()
+    assert "cut to" in note and "every term whole" in note
+
+
+def test_topic_map_labels_keep_a_gap_and_the_same_bytes():
+    """Crowded topics (all near one point): labels apart by ``label_gap``, deterministic."""
+    corpus = _topics_corpus(_numbered_terms(12), spread=0.05)
+    fig = tm.pl.topic_map(corpus)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    texts = [t for t in ax.texts if t.get_text()]
+    assert len(texts) == 12
+    boxes = np.array([[b.x0, b.y0, b.x1, b.y1] for b in window_boxes(texts)])
+    x_gap = np.maximum(boxes[None, :, 0] - boxes[:, None, 2], boxes[:, None, 0] - boxes[None, :, 2])
+    y_gap = np.maximum(boxes[None, :, 1] - boxes[:, None, 3], boxes[:, None, 1] - boxes[None, :, 3])
+    gap = np.maximum(x_gap, y_gap)[np.triu_indices(len(texts), k=1)] * 72 / fig.dpi
+    assert gap.min() >= 4.0 - 0.1  # points
+    frame = ax.get_window_extent()
+    assert (boxes[:, 0] >= frame.x0 - 1).all() and (boxes[:, 2] <= frame.x1 + 1).all()
+    assert (boxes[:, 1] >= frame.y0 - 1).all() and (boxes[:, 3] <= frame.y1 + 1).all()
+    again = tm.pl.topic_map(corpus)
+    assert figure_bytes(fig, "png", dpi=100) == figure_bytes(again, "png", dpi=100)

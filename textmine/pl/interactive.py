@@ -10,10 +10,15 @@ from __future__ import annotations
 import html
 
 from textmine import get
-from textmine.pl.style import GREY, colour, topic_name
-from textmine.pl.topics import map_coordinates
+from textmine.pl.style import GREY, MARKERS, colour, marker, topic_name
+from textmine.pl.topics import map_coordinates, n_colours
 
 __all__ = ["topic_map_html"]
+
+#: plotly's names of the matplotlib markers of :data:`textmine.pl.style.MARKERS`, so a topic
+#: has the same colour and shape on the page as in the printed map
+SYMBOLS = dict(zip(MARKERS, ("circle", "square", "triangle-up", "diamond", "triangle-down",
+                             "cross", "x"), strict=True))
 
 
 def _clip(text: str, n: int) -> str:
@@ -48,6 +53,7 @@ def topic_map_html(corpus, key: str = "topics", *, quote_chars: int = 240,
     points = coords.merge(segs, on="segment_id", how="left")
     info = get.topic_info(corpus, key)
     names = dict(zip(info["topic"].astype(int), info["label"], strict=True))
+    n = n_colours(info)
     fig = go.Figure()
     for topic in sorted(points["topic"].unique()):
         rows = points[points["topic"] == topic]
@@ -59,8 +65,8 @@ def topic_map_html(corpus, key: str = "topics", *, quote_chars: int = 240,
         fig.add_trace(go.Scatter(
             x=rows["x"].round(5), y=rows["y"].round(5), mode="markers", name=name,
             text=hover, hovertemplate="%{text}<extra></extra>",
-            marker={"size": 5, "color": GREY if topic < 0 else colour(int(topic)),
-                    "opacity": 0.8}))
+            marker={"size": 5, "color": GREY if topic < 0 else colour(int(topic), n),
+                    "symbol": SYMBOLS[marker(max(int(topic), 0), n)], "opacity": 0.8}))
     ex = coords.attrs["explained"]
     fig.update_layout(
         title=title or "Segments by topic (principal components of the embeddings)",

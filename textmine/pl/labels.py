@@ -33,12 +33,12 @@ def overlapping(boxes: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(c)) for a, c in zip(i, j, strict=True)]
 
 
-def repel(ax: Axes, texts: Sequence[Text], *, iterations: int = 400,
+def repel(ax: Axes, texts: Sequence[Text], *, gap: float = 4.0, iterations: int = 400,
           leader: bool = True) -> int:
-    """Move ``texts`` (placed in data coordinates) apart until no two overlap.
+    """Move ``texts`` (placed in data coordinates) apart until no two are closer than ``gap``.
 
-    Each overlapping pair is pushed apart along the axis where it overlaps less, and labels
-    are kept inside the axes. Deterministic: no random jitter, a fixed order.
+    Each pair closer than ``gap`` is pushed apart along the axis where it overlaps less, and
+    labels are kept inside the axes. Deterministic: no random jitter, a fixed order.
 
     Parameters
     ----------
@@ -46,6 +46,9 @@ def repel(ax: Axes, texts: Sequence[Text], *, iterations: int = 400,
         The axes the texts belong to (drawn once first, so sizes are known).
     texts
         Text artists in data coordinates.
+    gap
+        Least space between two labels' boxes, in points (labels that merely touch read as
+        one crowded block).
     iterations
         Upper bound of passes.
     leader
@@ -54,7 +57,7 @@ def repel(ax: Axes, texts: Sequence[Text], *, iterations: int = 400,
     Returns
     -------
     int
-        Overlapping pairs left (0 unless the axes is too small for all labels).
+        Pairs left closer than ``gap`` (0 unless the axes is too small for all labels).
     """
     if len(texts) < 2:
         return 0
@@ -63,7 +66,7 @@ def repel(ax: Axes, texts: Sequence[Text], *, iterations: int = 400,
     ax.set_ylim(ax.get_ylim())
     fig.canvas.draw()
     anchors = np.array([ax.transData.transform(t.get_position()) for t in texts])
-    boxes = extents(texts)
+    boxes = extents(texts, pad=gap / 2 * fig.dpi / 72)
     frame = ax.get_window_extent()
     centres = anchors.copy()
     offsets = centres - (boxes[:, :2] + boxes[:, 2:]) / 2  # text anchor vs box centre

@@ -1,4 +1,4 @@
-"""Print style shared by every figure: palette, journal sizes, fonts, label shortening.
+"""Print style shared by every figure: palettes, journal sizes, fonts, label wrapping.
 
 Figures are made with :class:`matplotlib.figure.Figure` and an Agg canvas, never through
 ``pyplot``: no global figure registry to leak memory in long runs, no GUI backend needed on a
@@ -22,6 +22,18 @@ OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 #: the cycle of topic colours: Okabe-Ito without its yellow, too faint for thin bars and dots
 #: on white paper
 CYCLE = tuple(c for c in OKABE_ITO if c != "#F0E442")
+#: topic colours when there are more than seven topics: matplotlib's tab20 without its two
+#: greys (grey means outliers), its nine strong colours first, then black, then their light
+#: partners (fainter on paper, so used last): the first ``n`` are as far apart as the palette
+#: allows. Written out rather than read from matplotlib, so that a matplotlib release cannot
+#: change a run's figures.
+WIDE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+        "#bcbd22", "#17becf", "#000000",
+        "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2",
+        "#dbdb8d", "#9edae5")
+#: marker shapes of the topic map: topics beyond ``len(WIDE)`` share a colour with an earlier
+#: topic, so each pass through :data:`WIDE` takes the next shape (``topic // len(WIDE)``)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 #: outliers and anything "not a topic"
 GREY = "#9A9A9A"
 #: machine topics and human codes, when they are drawn side by side
@@ -90,16 +102,55 @@ def new_figure(width: float = TWO_COLUMN, height: float = 3.0, **kwargs: Any) ->
     return fig
 
 
-def colour(i: int) -> str:
-    """The ``i``-th colour of :data:`CYCLE` (it repeats: beyond 7, labels tell topics apart)."""
-    return CYCLE[i % len(CYCLE)]
+def palette(n: int) -> tuple[str, ...]:
+    """Colours for ``n`` topics: distinct up to ``len(WIDE)``, then repeating.
+
+    Up to seven topics get :data:`CYCLE` (Okabe-Ito, safe with colour-vision deficiencies),
+    eight to nineteen the first ``n`` of :data:`WIDE`. Beyond that no palette keeps every
+    colour apart on paper: :data:`WIDE` repeats, and :func:`marker` and the topic numbers in
+    the labels tell topics that share a colour apart.
+    """
+    if n <= len(CYCLE):
+        return CYCLE
+    return WIDE[:n]
+
+
+def colour(i: int, n: int | None = None) -> str:
+    """The colour of topic (or series) ``i`` out of ``n`` (default: at most seven).
+
+    ``n`` is the number of topics of the result, not of one figure, so that a topic keeps its
+    colour in every figure of a run.
+    """
+    colours = CYCLE if n is None else palette(n)
+    return colours[i % len(colours)]
+
+
+def marker(i: int, n: int) -> str:
+    """The marker shape of topic ``i`` out of ``n``: a circle unless colours repeat.
+
+    Topics ``i`` and ``i + len(WIDE)`` share a colour; they never share a shape (up to
+    ``len(WIDE) * len(MARKERS)`` topics).
+    """
+    if n <= len(WIDE):
+        return MARKERS[0]
+    return MARKERS[(i // len(WIDE)) % len(MARKERS)]
+
+
+def wrap(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters, broken only between words.
+
+    Nothing is cut: a word longer than ``width`` keeps a line of its own, whole.
+    """
+    text = " ".join(str(text).split())
+    return "\n".join(textwrap.wrap(text, width=width, break_long_words=False,
+                                   break_on_hyphens=False) or [""])
 
 
 def shorten(text: str, width: int = 28, lines: int = 1) -> str:
     """``text`` in at most ``lines`` lines of at most ``width`` characters.
 
     What does not fit is cut (at a word boundary when one is near) and ends in an ellipsis,
-    so a long label never runs into its neighbour.
+    so a long label never runs into its neighbour and a reader sees that it was cut.
     """
     text = " ".join(str(text).split())
     wrapped = textwrap.wrap(text, width=width, break_long_words=True) or [""]

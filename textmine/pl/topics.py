@@ -12,14 +12,17 @@ from textmine.errors import CorpusError
 from textmine.pl.labels import repel
 from textmine.pl.style import (
     GREY,
+    MAX_HEIGHT,
     ONE_COLUMN,
     TWO_COLUMN,
     colour,
     grid,
+    marker,
     new_figure,
     shorten,
     style,
     topic_name,
+    wrap,
 )
 
 __all__ = ["map_coordinates", "topic_map", "topic_sizes", "topic_stability", "topic_terms"]
@@ -38,13 +41,68 @@ def _bar_height(n: int) -> float:
     return 0.55 + 0.15 * n
 
 
+def n_colours(info: pd.DataFrame) -> int:
+    """How many topic colours a result needs: one per topic number (outliers are grey).
+
+    Every figure of a result sizes its palette by this, not by the topics it draws, so a
+    topic has the same colour in each figure.
+    """
+    topics = info["topic"].astype(int)
+    return int(topics.max()) + 1 if (topics >= 0).any() else 0
+
+
+#: height (inches) of one term's row in :func:`topic_terms`: one 7 pt line, and each more line
+TERM_ROW, TERM_LINE = 0.105, 0.115
+
+
+def _terms_height(rows: int, n_terms: int, lines: int) -> float:
+    return rows * (0.3 + n_terms * (TERM_ROW + TERM_LINE * (lines - 1))) + 0.3
+
+
+def term_labels(terms: list[str], *, chars: int, rows: int,
+                n_terms: int) -> tuple[dict[str, str], int, int]:
+    """Tick labels of ``terms`` in panels ``chars`` characters wide, whole when possible.
+
+    A term up to about two thirds of the panel stays on one line (constrained layout widens
+    the axis to hold it); a longer one wraps between words onto more lines, and every row
+    grows to hold that many. Terms are cut (ending in an ellipsis) only when nothing else
+    works: a single word wider than three quarters of the panel (its bar would have no room),
+    or wrapped terms that would make the figure taller than a page (then every term gets one
+    line of that width).
+
+    Returns
+    -------
+    labels
+        Term (as stored, n-grams joined by ``_``) -> tick label.
+    lines
+        Lines of the tallest label: the rows' height.
+    cut
+        The width (characters) terms were cut to; 0 when none was.
+    """
+    soft, hard = max(14, int(0.65 * chars)), max(16, int(0.75 * chars))
+    plain = {t: " ".join(str(t).replace("_", " ").split()) for t in dict.fromkeys(terms)}
+    if not plain:
+        return {}, 1, 0
+    labels = {t: "\n".join(shorten(line, width=hard) for line in wrap(text, soft).split("\n"))
+              for t, text in plain.items()}
+    lines = max(label.count("\n") + 1 for label in labels.values())
+    if lines > 1 and _terms_height(rows, n_terms, lines) > MAX_HEIGHT:
+        labels = {t: shorten(text, width=hard) for t, text in plain.items()}
+        lines = 1
+    cut = any(label.replace("\n", " ") != plain[t] for t, label in labels.items())
+    return labels, lines, hard if cut else 0
+
+
 def topic_terms(corpus, key: str = "topics", *, topics: list[int] | None = None,
                 n_terms: int = 8, ncols: int | None = None,
                 width: float = TWO_COLUMN) -> Figure:
     """Each topic's top terms as bars, one small panel per topic.
 
     Terms are in the stored c-TF-IDF order (most distinctive at the top); a bar is the share
-    of the topic's segments that use the term (:func:`textmine.get.topic_terms`).
+    of the topic's segments that use the term (:func:`textmine.get.topic_terms`). Terms are
+    drawn whole, wrapped between words when long (:func:`term_labels`); if a page cannot hold
+    them and some must be cut, the cut ones end in an ellipsis and the figure says so under
+    its axis label.
 
     Parameters
     ----------
@@ -72,14 +130,16 @@ def topic_terms(corpus, key: str = "topics", *, topics: list[int] | None = None,
     if not wanted:
         raise CorpusError("the topics result has no topics to draw", key=key)
     rows, cols = grid(len(wanted), ncols or (5 if len(wanted) > 20 else 4))
-    panel = 0.3 + 0.105 * n_terms
-    fig = new_figure(width, rows * panel + 0.3)
+    # characters a panel holds at 7 pt (about 0.6 em each): the title is right-aligned and
+    # runs over the term labels, so it can use the whole panel
+    chars = max(10, int(width / cols * 72 / (7 * 0.6)) - 2)
+    names, lines, cut = term_labels(terms.loc[terms["topic"].isin(wanted), "term"].tolist(),
+                                    chars=chars, rows=rows, n_terms=n_terms)
+    fig = new_figure(width, _terms_height(rows, n_terms, lines) + (0.25 if cut else 0.0))
     top = max(float(terms["share_of_segments"].max()) if len(terms) else 0.0, 0.01) * 100
+    n = n_colours(info)
     with style():
         axes = fig.subplots(rows, cols, sharex=True, squeeze=False).ravel()
-        # characters a panel's title holds at 7 pt (about 0.6 em each): the title is
-        # right-aligned and runs over the term labels, so it can use the whole panel
-        chars = max(10, int(width / cols * 72 / (7 * 0.6)) - 2)
         for i, ax in enumerate(axes):
             if i >= len(wanted):
                 ax.set_axis_off()
@@ -87,15 +147,17 @@ def topic_terms(corpus, key: str = "topics", *, topics: list[int] | None = None,
             topic = wanted[i]
             rows_t = terms[terms["topic"] == topic].sort_values("rank")
             y = np.arange(len(rows_t))
-            ax.barh(y, rows_t["share_of_segments"].to_numpy() * 100, color=colour(topic),
+            ax.barh(y, rows_t["share_of_segments"].to_numpy() * 100, color=colour(topic, n),
                     height=0.75)
-            ax.set_yticks(y, [shorten(t.replace("_", " "), width=14) for t in rows_t["term"]])
+            ax.set_yticks(y, [names[t] for t in rows_t["term"]])
             ax.set_ylim(n_terms - 0.5, -0.5)
             ax.set_title(topic_name(topic, labels.get(topic), width=chars), loc="right",
                          fontsize=7)
             ax.set_xlim(0, top * 1.05)
             ax.tick_params(axis="y", length=0, pad=1)
-        fig.supxlabel("% of the topic's segments using the term")
+        note = (f"\n… ends a term cut to {cut} characters to fit; topic_info.csv "
+                "(terms) has every term whole" if cut else "")
+        fig.supxlabel("% of the topic's segments using the term" + note)
     return fig
 
 
@@ -123,7 +185,8 @@ def topic_sizes(corpus, key: str = "topics", *, outliers: bool = True,
     names = [topic_name(int(t), lbl, width=34) for t, lbl in zip(info["topic"], info["label"],
                                                                   strict=True)]
     sizes = info["size"].astype(int).tolist()
-    colours = [colour(int(t)) for t in info["topic"]]
+    n = n_colours(info)
+    colours = [colour(int(t), n) for t in info["topic"]]
     if outliers:
         n_out = int((get.assignments(corpus, key)["topic"] < 0).sum())
         names.append("outliers")
@@ -175,12 +238,15 @@ def map_coordinates(corpus, key: str = "topics") -> pd.DataFrame:
 
 
 def topic_map(corpus, key: str = "topics", *, labels: bool = True, label_width: int = 22,
-              ax: Axes | None = None) -> Figure:
+              label_gap: float = 4.0, ax: Axes | None = None) -> Figure:
     """The segments in two dimensions, coloured by topic, outliers grey, topics labelled.
 
     Coordinates come from :func:`map_coordinates` (principal components of the stored
-    embeddings). Each label sits at its topic's median point and is pushed clear of the other
-    labels (a thin line leads back when it moved).
+    embeddings). Each topic has its own colour up to 19 topics
+    (:func:`~textmine.pl.style.palette`); beyond that colours repeat, and topics sharing a
+    colour differ in marker shape. Each label sits at its topic's median point and is pushed
+    clear of the other labels, keeping a gap of ``label_gap`` points (a thin line leads back
+    when it moved).
 
     Parameters
     ----------
@@ -192,6 +258,8 @@ def topic_map(corpus, key: str = "topics", *, labels: bool = True, label_width: 
         Label each topic with its number and label.
     label_width
         Characters per label before it is shortened with an ellipsis.
+    label_gap
+        Least space (points) between two labels.
     ax
         Draw into this axes instead of a new figure.
 
@@ -208,9 +276,13 @@ def topic_map(corpus, key: str = "topics", *, labels: bool = True, label_width: 
         ax.scatter(out["x"], out["y"], s=2, color=GREY, alpha=0.5, linewidths=0,
                    label="outliers", rasterized=len(coords) > 20_000)
         topics = sorted(t for t in coords["topic"].unique() if t >= 0)
+        n = n_colours(info)
         for t in topics:
             rows = coords[coords["topic"] == t]
-            ax.scatter(rows["x"], rows["y"], s=3, color=colour(t), alpha=0.8, linewidths=0,
+            shape = marker(t, n)
+            # a shape other than a dot needs some area to be seen as one
+            ax.scatter(rows["x"], rows["y"], s=3 if shape == "o" else 7, color=colour(t, n),
+                       marker=shape, alpha=0.8, linewidths=0,
                        rasterized=len(coords) > 20_000)
         ex = coords.attrs["explained"]
         ax.set_xlabel(f"principal component 1 ({ex[0]:.0%} of variance)")
@@ -225,9 +297,9 @@ def topic_map(corpus, key: str = "topics", *, labels: bool = True, label_width: 
                     float(rows["x"].median()), float(rows["y"].median()),
                     topic_name(t, names.get(t), width=label_width), fontsize=7,
                     ha="center", va="center", zorder=5,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour(t),
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour(t, n),
                           "lw": 0.6, "alpha": 0.85}))
-            repel(ax, texts)
+            repel(ax, texts, gap=label_gap)
     return fig
 
 
@@ -253,7 +325,8 @@ def topic_stability(corpus, key: str = "topics", *, ax: Axes | None = None) -> F
     fig, ax = _axes(ax, ONE_COLUMN, _bar_height(len(per)))
     with style():
         y = np.arange(len(per))
-        ax.barh(y, values, color=[colour(int(t)) for t in per["topic"]], height=0.72)
+        n = n_colours(info)
+        ax.barh(y, values, color=[colour(int(t), n) for t in per["topic"]], height=0.72)
         ax.set_yticks(y, [topic_name(int(t), names.get(int(t)), width=34) for t in per["topic"]])
         ax.set_ylim(len(per) - 0.5, -0.5)
         ax.set_xlim(0, 1)
