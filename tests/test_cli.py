@@ -65,6 +65,12 @@ def test_run_writes_the_contracted_run_folder(example_copy, capsys):
     assert list(sc.columns) == ["segment_id", "code", "code_path", "overlap_chars"]
     assert set(sc["segment_id"]) <= set(segments["segment_id"])
     assert tm.Corpus.read(out_dir / "corpus").segments.equals(segments)
+    # the closing summary counts the run's warnings as the manifest (and log, report) list
+    # them; it used to count corpus.uns['warnings'], the reading and segmenting notes only
+    warned = [line for line in out.splitlines() if "warnings:" in line]
+    assert manifest["warnings"] and warned == [
+        f"  warnings: {len(manifest['warnings'])} (see manifest.json)"]
+    assert sum("warning: " in line for line in err.splitlines()) == len(manifest["warnings"])
 
 
 def test_set_and_validate_and_info(example_copy, capsys):

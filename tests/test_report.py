@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import EXAMPLE_CONFIG
+from matplotlib.figure import Figure
 from PIL import Image
 
 import textmine as tm
@@ -123,6 +124,9 @@ def test_report_numbers_equal_the_run_files_and_nothing_is_fetched(run_folder):
     assert _number(cells.keys["speakers"]) == manifest["stages"]["read"]["speakers"]
     assert _number(cells.keys["codes_n_placed"]) == manifest["stages"]["codes"]["n_placed"]
     assert _number(cells.keys["codes_n_unplaced"]) == manifest["stages"]["codes"]["n_unplaced"]
+    # the page points to the unplaced-codes report only when the run wrote it
+    assert ("reports/codes_unplaced.csv" in page) == (
+        run_folder / "reports" / "codes_unplaced.csv").is_file()
     quality = json.loads((run_folder / "topics" / "quality.json").read_text())
     stability = json.loads((run_folder / "topics" / "stability.json").read_text())
     assert _number(cells.keys["n_topics"]) == quality["n_topics"]
@@ -146,6 +150,43 @@ def test_report_numbers_equal_the_run_files_and_nothing_is_fetched(run_folder):
     # every quote is the stored (pseudonymised) segment text, escaped
     quotes = pd.read_csv(run_folder / "topics" / "quotes.csv")
     assert html.escape(quotes["text"].iloc[0], quote=True) in page
+
+
+def _label(page: str, key: str) -> str:
+    """The row label of the ``data-key`` cell ``key`` in a two-column table of the page."""
+    found = re.search(r'<th>([^<]*)</th><td[^>]*data-key="' + re.escape(key) + '"', page)
+    assert found, key
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.slow
+def test_report_says_what_each_agreement_is_measured_against(run_folder):
+    """The topics' and align's NMI/ARI are two measures: each names its level and segments;
+    the per-theme table names align/per_theme.csv's best topics."""
+    page = (run_folder / "report.html").read_text(encoding="utf-8")
+    quality = json.loads((run_folder / "topics" / "quality.json").read_text())
+    metrics = json.loads((run_folder / "align" / "metrics.json").read_text())
+    assert quality["codes_level"] == "code" and quality["codes_rule"] == "any"
+    topics_basis = (f"(code level: {quality['n_codes']} codes, "
+                    f"{quality['n_coded_segments']} coded segments)")
+    align_basis = (f"(codebook level {metrics['level']}: {metrics['n_themes']} themes, "
+                   f"{metrics['n_coded_segments']} coded segments)")
+    for name in ("nmi", "ari"):
+        assert _label(page, name) == f"{name.upper()} against the human codes {topics_basis}"
+        assert _label(page, f"align_{name}") == (f"{name.upper()} against the human codes "
+                                                 f"{align_basis}")
+    assert f"align.rule {metrics['rule']}" in page
+    per_theme = pd.read_csv(run_folder / "align" / "per_theme.csv", dtype={"theme": str})
+    table = pd.read_csv(run_folder / "tables" / "alignment.csv", dtype={"Theme": str})
+    assert table["Theme"].tolist() == per_theme["theme"].tolist()
+    named = [" ".join(part.split(" · ")[0] for part in cell.split("; "))
+             for cell in table["Best topics"].fillna("")]
+    assert named == per_theme["best_topics"].fillna("").astype(str).tolist()
+    assert not table["Best topics"].fillna("").str.contains(r"\(0%\)").any()
+    np.testing.assert_allclose(table["F1"], per_theme["f1"].round(2))
+    rows = _parse(page).tables["alignment"]
+    assert [r[rows[0].index("Best topics")] for r in rows[1:]] == \
+        table["Best topics"].fillna("").tolist()
 
 
 def test_report_escapes_every_text(example_corpus):
@@ -208,21 +249,67 @@ def test_publication_tables_from_stored_results(example_topics):
 
 
 def test_alignment_table_per_theme():
-    theme_topic = pd.DataFrame({
-        "theme": ["Access", "Access", "Access", "Staffing", "Staffing"],
-        "topic": [0, 1, -1, 1, 2], "n_segments": [6, 3, 1, 8, 2]})
+    """The table names per_theme's best topics (the ones its scores are of), none at 0%.
+
+    It used to name the two topics holding most of each theme beside the precision, recall and
+    F1 of per_theme's own choice, so the topics and the scores in one row disagreed, and a
+    theme in one topic got a 0% runner-up.
+    """
+    cells = [("Access", 0, 6), ("Access", 1, 3), ("Access", 2, 0), ("Access", -1, 1),
+             ("Staffing", 0, 0), ("Staffing", 1, 8), ("Staffing", 2, 2), ("Staffing", -1, 0),
+             ("Rare", 0, 0), ("Rare", 1, 0), ("Rare", 2, 1), ("Rare", -1, 0)]
+    theme_topic = pd.DataFrame(cells, columns=["theme", "topic", "n_segments"])
+    theme_topic["label"] = theme_topic["topic"].map({0: "beds", 1: "rotas", 2: "agency",
+                                                     -1: "outliers"})
     theme_topic["share_of_theme"] = theme_topic["n_segments"] / theme_topic.groupby(
         "theme")["n_segments"].transform("sum")
     theme_topic["share_of_topic"] = theme_topic["n_segments"] / theme_topic.groupby(
         "topic")["n_segments"].transform("sum")
+    # as tl.align chooses them: most precise first, added while the F1 rises
+    per_theme = pd.DataFrame({
+        "theme": ["Access", "Staffing", "Rare"], "best_topics": ["0", "2 1", "2"],
+        "best_labels": ["beds", "agency | rotas", "agency"],
+        "precision": [1.0, 10 / 14, 1 / 3], "recall": [0.6, 1.0, 1.0],
+        "f1": [0.75, 2 * (10 / 14) / (10 / 14 + 1), 0.5], "n_segments": [10, 10, 1]})
     corpus = tm.Corpus(None, None)
-    corpus.results["align"] = tm.Result(kind="align", params={},
-                                        tables={"theme_topic": theme_topic})
+    corpus.results["align"] = tm.Result(kind="align", params={}, tables={
+        "theme_topic": theme_topic, "per_theme": per_theme})
     table = tm.tables.alignment_table(corpus)
-    assert table["Theme"].tolist() == ["Access", "Staffing"]
-    assert table["Segments"].tolist() == [10, 10]  # all the theme's segments
-    assert table["Best topics"].tolist() == ["0 (60%); 1 (30%)", "1 (80%); 2 (20%)"]
-    assert table["Share of topic (%)"].iloc[1] == pytest.approx(100 * 8 / 11, abs=0.05)
+    assert list(table.columns) == ["Theme", "Segments", "Best topics", "Precision", "Recall",
+                                   "F1"]
+    assert table["Theme"].tolist() == ["Access", "Staffing", "Rare"]
+    assert table["Segments"].tolist() == [10, 10, 1]  # all the theme's segments
+    assert table["Best topics"].tolist() == [
+        "0 · beds (60%)", "2 · agency (20%); 1 · rotas (80%)", "2 · agency (100%)"]
+    assert table["F1"].tolist() == [0.75, 0.83, 0.5]
+    # a best topic holding a sliver of the theme does not read as a 0% runner-up
+    corpus.results["align"].tables["theme_topic"].loc[6, "share_of_theme"] = 0.004
+    assert tm.tables.alignment_table(corpus)["Best topics"].iloc[1].startswith(
+        "2 · agency (<1%)")
+    # without per_theme there are no best topics to show: the table is left out
+    del corpus.results["align"].tables["per_theme"]
+    with pytest.raises(tm.errors.CorpusError, match="per_theme"):
+        tm.tables.alignment_table(corpus)
+
+
+def test_report_names_only_files_the_run_wrote(example_corpus):
+    """No pointer to reports/codes_unplaced.csv when nothing was unplaced (it is not written),
+    nor to figures/ when report.formats is []."""
+    corpus = example_corpus.copy()
+    fig = Figure()
+    fig.add_subplot().plot([0, 1])
+    corpus.results["align"] = tm.Result(kind="align", params={}, tables={},
+                                        info={"metrics": {}})
+    manifest = {"stages": {"codes": {"n_rows": 3, "n_placed": 3, "n_unplaced": 0}},
+                "config": {"report": {"formats": []}}}
+    page = tm.tables.build_report(corpus, manifest, figures={"theme_topic": fig}, tables={})
+    assert "codes_unplaced" not in page and "figures/" not in page
+    assert 'data-figure="theme_topic"' in page  # the figure itself is still on the page
+    manifest = {"stages": {"codes": {"n_rows": 3, "n_placed": 1, "n_unplaced": 2}},
+                "config": {"report": {"formats": ["svg"]}}}
+    page = tm.tables.build_report(corpus, manifest, figures={"theme_topic": fig}, tables={})
+    assert "Unplaced (see reports/codes_unplaced.csv)" in page
+    assert "<code>figures/theme_topic.*</code>" in page
 
 
 def test_figures_give_the_same_bytes_twice(tmp_path):

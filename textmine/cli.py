@@ -75,6 +75,12 @@ def _info() -> None:
     print(f"{'  static models':22s} {', '.join(statics) if statics else 'none distilled yet'}")
 
 
+def _print_warnings(messages: Sequence[str], where: str) -> None:
+    """The closing count of the warnings, as the summary's last line."""
+    if messages:
+        print(f"  warnings: {len(messages)} (see {where})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``textmine`` command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -107,14 +113,18 @@ def _dispatch(args: argparse.Namespace, log: logging.Logger) -> int:
                                              overrides=args.overrides)
             for message in messages:
                 log.warning(message)
-            print(corpus.summary())
+            print(corpus.summary(warnings=False))
+            _print_warnings(messages, "rerun without -q" if args.quiet else "above")
             print(f"{cfg.source}: valid")
         else:
             from textmine.pipeline import run
 
             result = run(args.config, out=args.out, overrides=args.overrides)
             if not args.quiet:
-                print(result.corpus.summary())
+                # the manifest's warnings are every stage's; corpus.uns holds only the
+                # reading and segmenting notes, so the count comes from the manifest
+                print(result.corpus.summary(warnings=False))
+                _print_warnings(result.manifest.get("warnings") or [], "manifest.json")
                 print(f"run folder: {result.folder}")
     except TextmineError as exc:
         if args.debug:

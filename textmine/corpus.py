@@ -418,8 +418,21 @@ class Corpus:
         return turns.loc[mask].reset_index(drop=True)
 
     # ------------------------------------------------------------------ summary
-    def summary(self) -> str:
-        """A one-screen description of what the corpus holds."""
+    def summary(self, *, warnings: bool = True) -> str:
+        """A one-screen description of what the corpus holds.
+
+        Parameters
+        ----------
+        warnings
+            End with the count of ``corpus.uns['warnings']`` (the notes of reading and
+            segmenting). A run leaves it out and counts its manifest's warnings instead,
+            which hold every stage's.
+
+        Returns
+        -------
+        str
+            The description, one line per part.
+        """
         lines = [
             f"Corpus: {self.n_docs} documents, {len(self.turns)} turns, "
             f"{len(self.segments)} segments"
@@ -458,9 +471,9 @@ class Corpus:
             lines.append(f"  embeddings[{key!r}]: {matrix.shape[0]} x {matrix.shape[1]}")
         for key, result in self.results.items():
             lines.append(f"  results[{key!r}]: {result.kind}" + _result_line(result))
-        warnings = self.uns.get("warnings", [])
-        if warnings:
-            lines.append(f"  warnings: {len(warnings)} (see corpus.uns['warnings'])")
+        notes = self.uns.get("warnings", []) if warnings else []
+        if notes:
+            lines.append(f"  warnings: {len(notes)} (see corpus.uns['warnings'])")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -90,48 +90,71 @@ def prevalence_table(corpus, column: str | tuple[str, str], *, codes: bool = Fal
     return out.reset_index(drop=True)
 
 
-def alignment_table(corpus, key: str = "align", *, topics_key: str = "topics",
-                    n_best: int = 2) -> pd.DataFrame:
-    """One row per human theme: its segments and the topics that hold most of them.
+def _percent(share: float) -> str:
+    """A share as a whole percentage; a share that rounds to 0 but is not 0 reads ``<1%``."""
+    value = 100 * share
+    return "<1%" if 0 < value < 0.5 else f"{value:.0f}%"
 
-    ``Segments`` counts all of the theme's segments, outliers included (the denominator of
-    ``share_of_theme``); outliers are never named among the best topics.
 
-    Columns ``Theme, Segments, Best topics`` (``topic · label (share of theme %)``),
-    ``Share of theme (%)`` and ``Share of topic (%)`` of the best topic; precision, recall
-    and F1 are added when the align result has its ``per_theme`` table.
+def alignment_table(corpus, key: str = "align", *, topics_key: str = "topics") -> pd.DataFrame:
+    """One row per human theme: its segments, its best topics and their precision, recall, F1.
+
+    The best topics are the align result's own (``per_theme``: most precise first, added
+    while the theme's F1 rises, at most ``align.max_best_topics``), so the topics named and
+    the scores beside them are one result, the same as in ``align/per_theme.csv``. Each is
+    shown with its share of the theme's segments (from ``theme_topic``); a topic holding none
+    of the theme is never a best topic.
+
+    Parameters
+    ----------
+    corpus
+        A corpus with an align result.
+    key
+        The align result.
+    topics_key
+        The topics result, for labels the align tables lack.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``Theme, Segments`` (all of the theme's segments, outliers included),
+        ``Best topics`` (``topic · label (share of theme %)``), ``Precision, Recall, F1``.
+
+    Raises
+    ------
+    CorpusError
+        If the align result lacks its ``per_theme`` or ``theme_topic`` table.
     """
-    table = theme_topic_table(corpus, key)
-    totals = table.groupby("theme", sort=False)["n_segments"].sum()  # outliers included
-    table = table[table["topic"].astype(int) >= 0]
-    labels = {}
+    shares = theme_topic_table(corpus, key)
+    best = get.per_theme(corpus, key)
+    share = {(str(r.theme), int(r.topic)): float(r.share_of_theme)
+             for r in shares.itertuples()}
+    # theme_topic names what was aligned (topics, or machine themes); topic_info is the
+    # fallback for an align table written without labels
+    labels: dict[int, str] = {}
     found = corpus.results.get(topics_key)
     if found is not None and found.kind == "topics":
         info = found.tables["topic_info"]
         labels = dict(zip(info["topic"].astype(int), info["label"].astype(str), strict=True))
+    if "label" in shares.columns:
+        named = shares.dropna(subset=["label"])
+        labels.update(zip(named["topic"].astype(int), named["label"].astype(str),
+                          strict=True))
     rows = []
-    for theme, part in table.groupby("theme", sort=False):
-        part = part.sort_values(["share_of_theme", "topic"], ascending=[False, True],
-                                kind="stable")
-        best = part.head(n_best)
-        names = [f"{int(r.topic)} · {labels.get(int(r.topic), '')} "
-                 f"({100 * float(r.share_of_theme):.0f}%)".replace(" ·  (", " (")
-                 for r in best.itertuples()]
-        top = best.iloc[0] if len(best) else None
-        rows.append({"Theme": str(theme), "Segments": int(totals[theme]),
+    for row in best.itertuples():
+        theme = str(row.theme)
+        # a theme whose segments all sit in outliers has no best topic (empty, or NA when
+        # read back from CSV)
+        topics = ([] if pd.isna(row.best_topics) else
+                  [int(t) for t in str(row.best_topics).split()])
+        names = [f"{t} · {labels.get(t, '')} ({_percent(share.get((theme, t), 0.0))})"
+                 .replace(" ·  (", " (") for t in topics]
+        rows.append({"Theme": theme, "Segments": int(row.n_segments),
                      "Best topics": "; ".join(names),
-                     "Share of theme (%)": None if top is None else
-                     round(100 * float(top["share_of_theme"]), 1),
-                     "Share of topic (%)": None if top is None else
-                     round(100 * float(top["share_of_topic"]), 1)})
-    out = pd.DataFrame(rows)
-    per_theme = corpus.results[key].tables.get("per_theme")
-    if per_theme is not None and {"theme", "precision", "recall", "f1"} <= set(per_theme):
-        scores = per_theme[["theme", "precision", "recall", "f1"]].rename(columns={
-            "theme": "Theme", "precision": "Precision", "recall": "Recall", "f1": "F1"})
-        scores["Theme"] = scores["Theme"].astype(str)
-        out = out.merge(scores.round(2), on="Theme", how="left")
-    return out
+                     "Precision": round(float(row.precision), 2),
+                     "Recall": round(float(row.recall), 2), "F1": round(float(row.f1), 2)})
+    return pd.DataFrame(rows, columns=["Theme", "Segments", "Best topics", "Precision",
+                                       "Recall", "F1"])
 
 
 def run_tables(corpus, *, topics_key: str = "topics", track_key: str = "track",

@@ -122,13 +122,25 @@ def _svg(fig: Figure, name: str) -> str:
     return text.replace("<svg ", f'<svg style="width:{share}%;height:auto" ', 1)
 
 
-def _figure(figures: Mapping[str, Figure], name: str, caption: str | None = None) -> str:
+def _figure(figures: Mapping[str, Figure], name: str, caption: str | None = None, *,
+            files: bool = False) -> str:
+    """A figure inline; ``files``: the run saved it as ``figures/<name>.*``, so say where."""
     if name not in figures:
         return ""
     caption = caption or _CAPTIONS.get(name, name.replace("_", " "))
+    where = f" <code>figures/{_e(name)}.*</code>" if files else ""
     return (f'<figure id="fig-{_e(name)}" data-figure="{_e(name)}">{_svg(figures[name], name)}'
-            f"<figcaption>{_e(caption)} <code>figures/{_e(name)}.*</code></figcaption>"
-            "</figure>")
+            f"<figcaption>{_e(caption)}{where}</figcaption></figure>")
+
+
+def _figure_files(manifest: Mapping[str, Any]) -> bool:
+    """Whether the run saved its figures as files: ``report.formats`` of its config.
+
+    A page built from a manifest without a report config (a notebook) has its figures only
+    inline, so it names no file.
+    """
+    report = (manifest.get("config") or {}).get("report")
+    return isinstance(report, Mapping) and bool(report.get("formats"))
 
 
 def _read_section(manifest: Mapping[str, Any], corpus) -> str:
@@ -155,8 +167,9 @@ def _read_section(manifest: Mapping[str, Any], corpus) -> str:
             ("Placed on the transcripts", "codes_n_placed", codes.get("n_placed")),
             ("Placed exactly", "codes_n_exact", codes.get("n_exact")),
             ("Placed by fuzzy match", "codes_n_fuzzy", codes.get("n_fuzzy")),
-            ("Unplaced (see reports/codes_unplaced.csv)", "codes_n_unplaced",
-             codes.get("n_unplaced")),
+            # the run writes reports/codes_unplaced.csv only when a span is unplaced
+            ("Unplaced (see reports/codes_unplaced.csv)" if codes.get("n_unplaced")
+             else "Unplaced", "codes_n_unplaced", codes.get("n_unplaced")),
             ("Rows naming unknown documents", "codes_n_rows_unknown_documents",
              codes.get("n_rows_unknown_documents")),
             ("Codes not in the codebook", "codes_not_in_codebook",
@@ -179,8 +192,31 @@ def _protect_section(manifest: Mapping[str, Any]) -> str:
             "pseudonym map is never written into the run folder.</p>" + _pairs(rows))
 
 
+def _level(level: Any, parent: Any = None) -> str:
+    """A codebook level as a reader says it: ``code level``, ``codebook level 1 under X``."""
+    text = "code level" if level == "code" else f"codebook level {level}"
+    return f"{text} under {parent}" if parent else text
+
+
+def _quality_basis(quality: Mapping[str, Any]) -> str:
+    """What the topics' ARI and NMI were measured against: level, codes, coded segments.
+
+    A result stored before ``codes_level`` was recorded was measured the same way (the codes
+    as coded), hence the defaults.
+    """
+    return (f"{_level(quality.get('codes_level', 'code'))}: {_fmt(quality.get('n_codes'))} "
+            f"codes, {_fmt(quality.get('n_coded_segments'))} coded segments")
+
+
+def _align_basis(metrics: Mapping[str, Any]) -> str:
+    """What align's partition metrics were measured against: level, themes, coded segments."""
+    return (f"{_level(metrics.get('level'), metrics.get('parent'))}: "
+            f"{_fmt(metrics.get('n_themes'))} themes, "
+            f"{_fmt(metrics.get('n_coded_segments'))} coded segments")
+
+
 def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFrame],
-                    key: str, interactive: str | None = None) -> str:
+                    key: str, interactive: str | None = None, *, files: bool = False) -> str:
     if key not in corpus.results or corpus.results[key].kind != "topics":
         return ""
     quality = get.quality(corpus, key)
@@ -192,9 +228,9 @@ def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, 
              quality.get("largest_topic_share")),
             ("Coherence (NPMI)", "npmi", quality.get("npmi")),
             ("Diversity", "diversity", quality.get("diversity"))]
-    for name in ("ari", "nmi"):
-        if name in quality:
-            rows.append((f"{name.upper()} against the human codes", name, quality[name]))
+    measured = [name for name in ("ari", "nmi") if name in quality]
+    rows += [(f"{name.upper()} against the human codes ({_quality_basis(quality)})", name,
+              quality[name]) for name in measured]
     if stability:
         rows += [("Seeds fitted", "seeds", stability.get("seeds")),
                  ("Mean pairwise ARI between seeds", "mean_pairwise_ari",
@@ -202,8 +238,14 @@ def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, 
                  ("Below topics.min_stability", "below_min_stability",
                   stability.get("below_min_stability"))]
     out = ["<h2 id=\"topics\">Topics</h2>", "<h3>Quality and stability</h3>", _pairs(rows)]
-    out += [_figure(figures, n) for n in ("topic_sizes", "topic_terms", "topic_map",
-                                          "topic_stability")]
+    if measured:
+        rule = quality.get("codes_rule", "any")
+        out.append('<p class="note" id="topics-basis">ARI and NMI: each coded segment counts '
+                   "under the code covering most of it ("
+                   + ("any overlap codes a segment" if rule == "any" else f"rule {_e(rule)}")
+                   + "); outliers count as one more cluster.</p>")
+    out += [_figure(figures, n, files=files) for n in ("topic_sizes", "topic_terms",
+                                                       "topic_map", "topic_stability")]
     if interactive:  # a file of the same run folder (a relative link, no request)
         out.append(f'<p>To explore the map (hover for the quotes, filter topics): open '
                    f'<a href="{_e(interactive)}">{_e(interactive)}</a>.</p>')
@@ -226,7 +268,8 @@ def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, 
     return "".join(out)
 
 
-def _track_section(corpus, figures: Mapping[str, Figure], key: str) -> str:
+def _track_section(corpus, figures: Mapping[str, Figure], key: str, *,
+                   files: bool = False) -> str:
     if key not in corpus.results or corpus.results[key].kind != "track":
         return ""
     summary = get.track_summary(corpus, key)
@@ -242,7 +285,7 @@ def _track_section(corpus, figures: Mapping[str, Figure], key: str) -> str:
              int(sum(v.get("n_documents", 0) for v in (summary.get("excluded") or {})
                      .values())))]
     out = ["<h2 id=\"track\">Tracking over periods and groups</h2>", _pairs(rows)]
-    out += [_figure(figures, n, _track_caption(n)) for n in figures
+    out += [_figure(figures, n, _track_caption(n), files=files) for n in figures
             if n.startswith(("prevalence_", "heatmap_", "group_period_"))]
     for name, table in sorted(corpus.results[key].tables.items()):
         if name.startswith("changes_") and len(table):
@@ -264,22 +307,39 @@ def _track_caption(name: str) -> str:
 
 
 def _align_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, pd.DataFrame],
-                   key: str) -> str:
+                   key: str, *, files: bool = False) -> str:
     if key not in corpus.results or corpus.results[key].kind != "align":
         return ""
     info = corpus.results[key].info
     metrics = info.get("metrics", info)
-    rows = [(name.upper() if len(name) <= 4 else name.replace("_", " "), f"align_{name}",
-             metrics[name])
+    if not isinstance(metrics, Mapping):
+        metrics = {}
+    basis = _align_basis(metrics)
+    rows = [(f"{name.upper()} against the human codes ({basis})" if name in ("nmi", "ari")
+             else name.upper() if len(name) <= 4 else name.replace("_", " "),
+             f"align_{name}", metrics[name])
             for name in ("nmi", "ari", "ami", "homogeneity", "completeness", "harmonic_purity",
                          "missed_themes", "emergent_topics")
-            if isinstance(metrics, Mapping) and name in metrics]
+            if name in metrics]
     out = ["<h2 id=\"align\">Alignment with the human codes</h2>"]
     if rows:
+        machine = "machine themes" if metrics.get("against") == "themes" else "topics"
+        rule = metrics.get("rule")
+        if rule == "min_chars":
+            rule = f"min_chars {metrics.get('min_chars')}"
+        out.append(f'<p class="note" id="align-basis">NMI, ARI, AMI, homogeneity, completeness '
+                   f"and harmonic purity set the {machine} against the human codes at "
+                   f"{_e(basis)} (align.rule {_e(rule)}; a segment coded with several themes "
+                   "counts under the one covering most of it; outliers count as one more "
+                   "cluster).</p>")
         out.append(_pairs(rows))
-    out.append(_figure(figures, "theme_topic"))
+    out.append(_figure(figures, "theme_topic", files=files))
     if "alignment" in tables:
-        out += ["<h3>Per theme</h3>", _frame(tables["alignment"], table_id="alignment")]
+        out += ["<h3>Per theme</h3><p class=\"note\">Best topics: the topics chosen for the "
+                "theme, most precise first, added while its F1 rises (as in "
+                "<code>align/per_theme.csv</code>); in brackets, each one's share of the "
+                "theme's segments. Precision, recall and F1 are those of the best topics "
+                "together.</p>", _frame(tables["alignment"], table_id="alignment")]
     return "".join(out)
 
 
@@ -315,7 +375,10 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
     corpus
         The run's corpus with its stored results.
     manifest
-        The run's manifest (``manifest.json``): what was read, stage records, config.
+        The run's manifest (``manifest.json``): what was read, stage records, config. The
+        page names a run-folder file only where the manifest says the run wrote it: figure
+        files when its config's ``report.formats`` is not empty, the unplaced-codes report
+        when a coded span was unplaced.
     figures
         Name -> figure (:func:`textmine.pl.save.run_figures`), embedded as inline SVG.
     tables
@@ -333,12 +396,13 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
     tables = run_tables(corpus, topics_key=topics_key, track_key=track_key,
                         align_key=align_key) if tables is None else tables
     name = manifest.get("run_name", "textmine run")
+    files = _figure_files(manifest)
     sections = [
         _read_section(manifest, corpus),
         _protect_section(manifest),
-        _topics_section(corpus, figures, tables, topics_key, interactive),
-        _track_section(corpus, figures, track_key),
-        _align_section(corpus, figures, tables, align_key),
+        _topics_section(corpus, figures, tables, topics_key, interactive, files=files),
+        _track_section(corpus, figures, track_key, files=files),
+        _align_section(corpus, figures, tables, align_key, files=files),
     ]
     warnings = manifest.get("warnings") or []
     if warnings:

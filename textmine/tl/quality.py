@@ -144,10 +144,19 @@ def dominant_code(segment_ids: Sequence[str], segment_codes: pd.DataFrame) -> pd
     return pd.Series(list(segment_ids), dtype="str").map(best)
 
 
-def agreement(topics: np.ndarray, codes: pd.Series) -> dict[str, float | int]:
+#: what :func:`agreement` measures against, as its result names it (quality.json): the codes
+#: as coded (no codebook level), each segment under the code of :func:`dominant_code`
+AGREEMENT_BASIS = {"codes_level": "code", "codes_rule": "any"}
+
+
+def agreement(topics: np.ndarray, codes: pd.Series) -> dict[str, float | int | str]:
     """ARI and NMI of topics against human codes, on the coded segments.
 
     Outliers count as one more cluster (-1): leaving them out would flatter the model.
+    ``codes`` is one code per segment (:func:`dominant_code`: any overlap labels a segment,
+    the code covering most of it wins); the result says so in ``codes_level`` and
+    ``codes_rule`` (:data:`AGREEMENT_BASIS`), beside ``n_codes`` and ``n_coded_segments``,
+    because ``align`` reports NMI and ARI too, at a codebook level and by its own rule.
     """
     mask = codes.notna().to_numpy()
     if mask.sum() < 2:
@@ -159,4 +168,5 @@ def agreement(topics: np.ndarray, codes: pd.Series) -> dict[str, float | int]:
         "nmi": float(normalized_mutual_info_score(labels, found)),
         "n_coded_segments": int(mask.sum()),
         "n_codes": int(pd.Series(labels).nunique()),
+        **AGREEMENT_BASIS,
     }
