@@ -175,6 +175,24 @@ def test_stability_report(fitted):
     values = [t["stability"] for t in report["per_topic"]]
     assert len(values) == tm.get.quality(corpus)["n_topics"]
     assert all(0 <= v <= 1 for v in values) and max(values) > 0.8
+    lost = [t["topic"] for t in report["per_topic"] if max(t["matched_topic"]) < 0]
+    assert report["not_found_again"] == lost
+
+
+def test_a_topic_no_refit_finds_is_named():
+    from textmine.tl.stability import stability_report
+
+    # the refits merge topics 1 and 2 into one: topic 2 is never a topic of its own again
+    reference = np.array([0, 0, 0, 1, 1, 1, 2, 2, -1])
+    merged = np.array([0, 0, 0, 1, 1, 1, 1, 1, -1])
+    report = stability_report(reference, [merged, merged.copy()], [0, 1, 2])
+    assert report["not_found_again"] == [2]
+    assert report["mean_pairwise_ari"] > 0.6  # the whole partition still looks stable
+    found = {t["topic"]: t["matched_topic"] for t in report["per_topic"]}
+    assert found[2] == [-1, -1] and found[1] == [1, 1]
+    # found again by one refit of two: not listed
+    report = stability_report(reference, [merged, reference.copy()], [0, 1, 2])
+    assert report["not_found_again"] == []
 
 
 def test_reduce_to_a_requested_number_of_topics(example_embedded, cache):

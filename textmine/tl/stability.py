@@ -63,14 +63,18 @@ def stability_report(reference: np.ndarray, refits: Sequence[np.ndarray],
         for t in ids:
             per_topic[t].append(matched.get(t, (-1, 0.0))[1])
         matches.append({str(t): m[0] for t, m in matched.items()})
+    matched_per_topic = {t: [m.get(str(t), -1) for m in matches] for t in ids}
     return {
         "seeds": [int(s) for s in seeds],
         "mean_pairwise_ari": float(np.mean(pairwise)) if pairwise else None,
+        # a topic no refit has as a topic of its own: merged into another, or split apart,
+        # whatever the seed; the mean ARI of the whole partition can stay high beside it
+        "not_found_again": [t for t, m in matched_per_topic.items() if m and max(m) < 0],
         "pairwise_ari": [round(float(v), 6) for v in pairwise],
         "n_topics": [int(len(set(f.tolist()) - {-1})) for f in fits],
         "per_topic": [
             {"topic": t, "stability": round(float(np.mean(v)), 6) if v else None,
-             "matched_topic": [m.get(str(t), -1) for m in matches]}
+             "matched_topic": matched_per_topic[t]}
             for t, v in per_topic.items()
         ],
     }

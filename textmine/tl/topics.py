@@ -424,6 +424,12 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
                   f"pairwise ARI {stability['mean_pairwise_ari']:.2f} (topics.min_stability is "
                   f"{cfg.min_stability}), found {stability['n_topics']} topics; read topics "
                   "with a low per-topic stability (stability.json) with care")
+        if stability["not_found_again"]:
+            lost = stability["not_found_again"]
+            _warn(f"{len(lost)} of {quality['n_topics']} topics (topic "
+                  f"{', '.join(map(str, lost))}) were not found again as a topic in any of the "
+                  f"{len(refits)} refits with other seeds: they may be an artefact of the seed; "
+                  "read them with care (stability.json: per_topic, not_found_again)")
     log.info("topics: %d topics, largest %.0f%% of the segments; HDBSCAN left %d outliers "
              "(%.0f%%), %d reassigned at cosine >= %s, %d remain", quality["n_topics"],
              100 * quality["largest_topic_share"], n_before, 100 * model.outlier_share_before_,
