@@ -121,7 +121,7 @@ def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str,
             "topics.fit_sample: null to fit on all", TextmineWarning, stacklevel=3)
     sample = corpus[rows]
     options = {**cfg.model_dump(mode="json"), "fit_sample": None}
-    part = fit(sample, key_added=key_added, seed=seed, stats=stats, **options)
+    part = fit(sample, key_added=key_added, seed=seed, stats=stats, _sample_of=n, **options)
     model = part.model
     start = time.perf_counter()
     rest = np.setdiff1d(np.arange(n), rows, assume_unique=True)

@@ -246,7 +246,8 @@ def _model(cfg: TopicsConfig, seed: int, encode, zeroshot, labels, n: int,
 
 
 def topics(corpus, *, key_added: str = "topics", seed: int = 0,
-           stats: dict[str, Any] | None = None, **options: Any) -> Result:
+           stats: dict[str, Any] | None = None, _sample_of: int | None = None,
+           **options: Any) -> Result:
     """Find topics in the corpus's segments and store them under ``key_added``.
 
     Parameters
@@ -260,6 +261,10 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
     stats
         If given, filled with timings and cache use (kept out of the stored result, so
         that results do not depend on what was cached).
+    _sample_of
+        Internal (:func:`textmine.tl.sampled.topics_on_sample`): this corpus is a sample of
+        a corpus of that many segments, whose NPMI, quotes, themes and agreement are
+        computed on the whole; they are not computed here only to be replaced.
     **options
         Keys of the ``topics`` config section.
 
@@ -393,18 +398,20 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         "largest_topic_share": final_shape["largest_topic_share"],
         "degenerate": degenerate_reasons(final_shape, cfg),
         "remedy": remedy,
-        "npmi": npmi(words, corpus_tokens(texts, cfg)),
+        "npmi": None if _sample_of else npmi(words, corpus_tokens(texts, cfg)),
         # the BERTopic paper's diversity uses 25 words per topic; fewer if fewer are kept
         "diversity": diversity([topic_words(t.split(), n=topk) for t in info["terms"]],
                                topk=topk),
         "diversity_topk": topk,
     }
-    if len(corpus.codes):
+    if len(corpus.codes) and not _sample_of:
         quality.update(agreement(model.topics_, dominant_code(corpus.segments["segment_id"],
                                                                corpus.segment_codes)))
     stability = None
-    tables = {"topic_info": info, "quotes": _quotes(corpus, model, cfg.n_quotes)}
-    if cfg.n_themes is not None:
+    tables = {"topic_info": info}
+    if not _sample_of:
+        tables["quotes"] = _quotes(corpus, model, cfg.n_quotes)
+    if cfg.n_themes is not None and not _sample_of:
         tables["themes"], tables["theme_tree"] = _themes(X, model.topics_, info, cfg.n_themes)
     if cfg.stability_seeds:
         # a refit's topics are all stability needs: no terms are computed for them
