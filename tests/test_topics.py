@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import textmine as tm
@@ -382,3 +384,24 @@ def test_importing_bertopic_inside_a_run_keeps_textmine_warnings():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_lopsided_automatic_theme_cut_is_warned_about():
+    from textmine.tl.topics import _themes
+
+    rng = np.random.default_rng(0)
+    # nine topics around one direction, one far off: the best silhouette splits off the one
+    directions = np.vstack([np.eye(8)[0] + 0.05 * rng.standard_normal((9, 8)),
+                            np.eye(8)[1:2]])
+    topics = np.repeat(np.arange(10), 5)
+    X = directions[topics] + 0.01 * rng.standard_normal((50, 8))
+    info = pd.DataFrame({"topic": np.arange(10), "size": 5, "label": [f"t{i}" for i in
+                                                                       range(10)],
+                         "terms": ["a b c"] * 10})
+    with pytest.warns(tm.TextmineWarning, match="put 9 of 10 topics into one theme"):
+        themes, _ = _themes(X, topics, info, "auto")
+    assert themes["n_topics_in_theme"].max() == 9
+    # asked for: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _themes(X, topics, info, 2)

@@ -459,11 +459,28 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
 
 def _themes(X: np.ndarray, topics: np.ndarray, info: pd.DataFrame,
             n_themes: int | str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Topics grouped into themes by their centroids (:mod:`textmine.models.themes`)."""
+    """Topics grouped into themes by their centroids (:mod:`textmine.models.themes`).
+
+    An automatic cut that puts more than :data:`LOPSIDED_THEMES` of the topics into one theme
+    is warned about: the best silhouette often splits off one odd topic and leaves the rest
+    together, which groups nothing.
+    """
     kept = info[info["topic"] >= 0].reset_index(drop=True)
     centroids = (topic_centroids(X, topics, kept["topic"].astype(int).tolist()) if len(kept)
                  else np.zeros((0, X.shape[1])))
-    return hierarchy(kept, centroids, n_themes)
+    themes, tree = hierarchy(kept, centroids, n_themes)
+    largest = int(themes["n_topics_in_theme"].max()) if len(themes) else 0
+    if n_themes == "auto" and len(themes) >= 4 and largest > LOPSIDED_THEMES * len(themes):
+        _warn(f"themes: the automatic cut (best silhouette of the topic centroids) put "
+              f"{largest} of {len(themes)} topics into one theme and "
+              f"{themes['theme'].nunique() - 1} other theme(s) hold the rest; set "
+              "topics.n_themes to the number of themes wanted (topics/theme_tree.csv shows "
+              "the merge tree)")
+    return themes, tree
+
+
+#: share of the topics in one theme beyond which an automatic theme cut is warned about
+LOPSIDED_THEMES = 0.75
 
 
 def _describe(hdbscan: dict[str, Any] | None) -> str:
