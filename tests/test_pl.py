@@ -7,6 +7,7 @@ use hand-built results so their shape is known exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -109,6 +110,17 @@ def test_stability_bars_are_the_per_topic_stability(example_topics):
     per = pd.DataFrame(tm.get.stability(example_topics)["per_topic"])
     np.testing.assert_allclose(_barh_widths(fig.axes[0]), per["stability"].astype(float))
     assert "mean pairwise ARI" in fig.axes[0].get_title(loc="right")
+    said = [t for t in fig.axes[0].texts if t.get_text() == "not found again"]
+    assert len(said) == len(tm.get.stability(example_topics)["not_found_again"])
+    # a topic no refit finds is said to be so on its row, not left as an empty one
+    corpus = example_topics.copy()
+    result = corpus.results["topics"]
+    lost = int(per["topic"].iloc[-1])
+    corpus.results["topics"] = dataclasses.replace(result, info={
+        **result.info, "stability": {**result.info["stability"], "not_found_again": [lost]}})
+    fig = tm.pl.topic_stability(corpus)
+    said = [t for t in fig.axes[0].texts if t.get_text() == "not found again"]
+    assert [round(t.get_position()[1]) for t in said] == [len(per) - 1]
 
 
 @pytest.mark.slow

@@ -307,7 +307,9 @@ def topic_stability(corpus, key: str = "topics", *, ax: Axes | None = None) -> F
     """How well each topic is found again with other seeds (one bar per topic).
 
     A bar is the topic's mean Jaccard overlap with its matched topic in each refit
-    (``stability.json``, ``per_topic``); the title gives the mean pairwise ARI of the fits.
+    (``stability.json``, ``per_topic``); a topic no refit has as a topic of its own
+    (``not_found_again``) reads "not found again" instead of an empty row. The title gives the
+    mean pairwise ARI of the fits.
 
     Raises
     ------
@@ -331,6 +333,12 @@ def topic_stability(corpus, key: str = "topics", *, ax: Axes | None = None) -> F
         ax.set_ylim(len(per) - 0.5, -0.5)
         ax.set_xlim(0, 1)
         ax.axvline(0.5, color=GREY, lw=0.6, ls="--")
+        # a topic no refit finds has no bar to see: say so where the bar would start
+        lost = set(found.get("not_found_again") or [])
+        for k, topic in enumerate(per["topic"].astype(int)):
+            if topic in lost:
+                ax.text(0.01, k, "not found again", va="center", ha="left", fontsize=6,
+                        color=GREY)
         ax.set_xlabel("overlap with the matched\ntopic in other seeds (Jaccard)")
         ari = found.get("mean_pairwise_ari")
         # right-aligned: a title anchored at the axes' right edge may run over the labels
