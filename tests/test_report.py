@@ -387,7 +387,12 @@ def test_report_in_headless_chromium(run_folder, tmp_path):
     assert shot.is_file(), done.stderr[-2000:]
     pixels = np.asarray(Image.open(shot).convert("RGB"), dtype=int)
     assert (pixels < 250).any(axis=2).mean() > 0.02  # not a blank page
-    # the figures are drawn: pixels in the figures' own colours (Okabe-Ito orange, blue)
-    for rgb in ((0xE6, 0x9F, 0x00), (0x00, 0x72, 0xB2)):
+    # the figures are drawn: pixels in the colours of the first two topics, as the run's
+    # palette gives them for its number of topics
+    from textmine.pl.style import colour
+
+    n = int(info["topic"].max()) + 1
+    for hex_colour in (colour(0, n), colour(1, n)):
+        rgb = tuple(int(hex_colour[k:k + 2], 16) for k in (1, 3, 5))
         near = (np.abs(pixels - np.array(rgb)).sum(axis=2) < 40).sum()
         assert near > 500, f"no figure colour {rgb} on the page"
