@@ -14,8 +14,8 @@ import textmine as tm
 from textmine.cli import main
 from textmine.errors import TextmineWarning
 from textmine.models.offline import block_network
-from textmine.models.sources import verify_minilm
-from textmine.models.static import RECORD_FILE, ensure_static, static_folder
+from textmine.models.sources import RECORD_FILE, verify_minilm
+from textmine.models.static import ensure_static, static_folder
 
 pytestmark = pytest.mark.slow
 

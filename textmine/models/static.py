@@ -12,51 +12,30 @@ use and kept in the cache folder::
 versions, and the sha256 of every file; the files are checked against it before each use. A
 folder that fails the check is set aside and distilled again (with a warning): it is a cache,
 never trusted blindly. Distillation writes into a temporary folder that is renamed into place
-when complete, under a file lock, so two runs at once distil once and never see half a model.
+when complete, under a file lock, so two runs at once distil once and never see half a model
+(:mod:`textmine.models.built`).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import os
-import shutil
-import tempfile
-import time
-import warnings
 from importlib.metadata import version
 from pathlib import Path
 
-from filelock import FileLock
-
-from textmine.errors import ModelError, TextmineWarning
-from textmine.models.sources import RECORD_FILE, ModelSource, combine_hashes, file_hashes
+from textmine.errors import ModelError
+from textmine.models.built import ensure_built, write_built
+from textmine.models.sources import ModelSource
 
 #: what the distilled model's config names as its tokenizer: a name, not this machine's path,
 #: so that the folder's bytes (and content hash) are the same wherever it is distilled
 BASE_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-_LOCK_TIMEOUT_S = 1800.0
 log = logging.getLogger("textmine")
 
 
 def static_folder(cache_dir: Path, minilm: ModelSource, dims: int) -> Path:
     """Where the static model distilled from ``minilm`` with ``dims`` PCA dimensions lives."""
     return Path(cache_dir) / "models" / f"static-minilm-{minilm.sha256[:12]}-pca{dims}"
-
-
-def _check(folder: Path) -> tuple[dict, str] | str:
-    """``(record, content sha256)`` if the folder is a complete, undamaged model, else why not."""
-    try:
-        record = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
-        expected = record["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"its record {RECORD_FILE} is missing or unreadable ({type(exc).__name__})"
-    actual = file_hashes(folder)
-    if actual != expected:
-        bad = sorted(set(actual.items()) ^ set(expected.items()))
-        return f"file {bad[0][0]} does not match its recorded sha256"
-    return record, combine_hashes(actual)
 
 
 def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256,
@@ -81,54 +60,31 @@ def ensure_static(minilm: ModelSource, cache_dir: Path, *, dims: int = 256,
     """
     Path(cache_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = static_folder(cache_dir, minilm, dims)
-    checked = _check(folder) if folder.exists() else "absent"
-    if isinstance(checked, str):
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(folder) + ".lock", timeout=_LOCK_TIMEOUT_S):
-            # another run may have distilled it while this one waited for the lock
-            checked = _check(folder) if folder.exists() else "absent"
-            if isinstance(checked, str):
-                if folder.exists():
-                    stamp = time.strftime("%Y%m%d-%H%M%S")
-                    aside = folder.with_name(f"{folder.name}.corrupt-{stamp}")
-                    os.replace(folder, aside)
-                    warnings.warn(
-                        f"{folder}: the distilled static model failed its check ({checked}); "
-                        f"it was moved to {aside.name} and will be distilled again",
-                        TextmineWarning, stacklevel=2)
-                log.info("distilling the static model from MiniLM into %s (first use only; "
-                         "about a minute)", folder)
-                _distill_into(folder, minilm, dims, progress=progress)
-                checked = _check(folder)
-                if isinstance(checked, str):  # pragma: no cover - would be a bug in _distill_into
-                    raise ModelError(f"the distilled static model fails its check: {checked}",
-                                     path=folder)
-    record, sha = checked
+
+    def build(target: Path) -> None:
+        log.info("distilling the static model from MiniLM into %s (first use only; "
+                 "about a minute)", target)
+        _distill_into(target, minilm, dims, progress=progress)
+
+    record, sha = ensure_built(folder, build, what="the distilled static model")
     details = {k: record[k] for k in ("distilled_from", "pca_dims", "versions") if k in record}
     return ModelSource(name="static", kind="static", path=folder, sha256=sha, details=details)
 
 
 def _distill_into(folder: Path, minilm: ModelSource, dims: int, *, progress: bool) -> None:
     """Distil into a temporary sibling, then rename it to ``folder`` (complete or absent)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-    try:
-        start = time.perf_counter()
+
+    def fill(tmp: Path) -> dict:
         model = distill(minilm.path, dims=dims, progress=progress)
         model.save_pretrained(str(tmp))
-        record = {
+        return {
             "distilled_from": {"name": minilm.name, "sha256": minilm.sha256,
                                "weights_sha256": minilm.details.get("weights_sha256")},
             "pca_dims": dims,
             "versions": {name: version(name) for name in ("model2vec", "torch", "transformers")},
-            "seconds": round(time.perf_counter() - start, 1),
-            "files": file_hashes(tmp),
         }
-        (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n",
-                                       encoding="utf-8")
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    write_built(folder, fill)
 
 
 def distill(minilm_path: Path, *, dims: int = 256, progress: bool = False):
