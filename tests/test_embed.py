@@ -3,6 +3,7 @@ cache entries recomputed, vectors that depend on their text alone, the progress 
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 
@@ -213,3 +214,97 @@ def test_segments_are_embedded_with_the_question_they_answer(sentences, minilm, 
     same = (~asked).to_numpy()
     assert np.array_equal(corpus.embeddings["minilm"][same], alone.embeddings["minilm"][same])
     assert not np.allclose(corpus.embeddings["minilm"][~same], alone.embeddings["minilm"][~same])
+
+
+# ---------------------------------------------------------------- embed.backend: onnx
+@pytest.fixture(scope="module")
+def onnx_minilm(tmp_path_factory):
+    return SentenceEmbedder("minilm", backend="onnx",
+                            cache_dir=tmp_path_factory.mktemp("onnx-cache")).fit()
+
+
+def test_onnx_backend_gives_torchs_vectors_to_within_float_rounding(minilm, onnx_minilm,
+                                                                    data_dir):
+    table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
+    comments = table["FFT answer"].dropna().astype(str).str.strip()
+    texts = random.Random(2).sample(sorted(set(comments[comments != ""])), 150)
+    torch_vectors, onnx_vectors = minilm.transform(texts), onnx_minilm.transform(texts)
+    # the size of torch's own change between one and two threads (docs/performance.md)
+    np.testing.assert_allclose(onnx_vectors, torch_vectors, rtol=0, atol=1e-6)
+    assert np.min(np.sum(onnx_vectors * torch_vectors, axis=1)) > 0.99999
+    # exact for the cache: the same bytes whatever the batch size and companions
+    order = np.random.default_rng(3).permutation(len(texts))
+    small = SentenceEmbedder("minilm", backend="onnx", batch_size=5,
+                             cache_dir=onnx_minilm.cache_dir).fit()
+    shuffled = small.transform([texts[i] for i in order])[np.argsort(order)]
+    assert shuffled.tobytes() == onnx_vectors.tobytes()
+    # what a Dask worker runs with the run's batches gives the same bytes
+    from textmine.models.cluster import encode_batches
+
+    params = {"model": "minilm", "batch_size": 64, "static_dims": 256,
+              "cache_dir": str(onnx_minilm.cache_dir), "backend": "onnx"}
+    plan = onnx_minilm.batches(texts)
+    done = encode_batches(params, onnx_minilm.source_.sha256, onnx_minilm.n_threads_,
+                          [([texts[i] for i in rows], length) for rows, length in plan])
+    worker = np.zeros_like(onnx_vectors)
+    for (rows, _), vectors in zip(plan, done, strict=True):
+        worker[rows] = vectors
+    assert worker.tobytes() == onnx_vectors.tobytes()
+
+
+def test_onnx_export_is_reproducible_checked_and_rebuilt_when_damaged(onnx_minilm, tmp_path):
+    from textmine.models.onnx_backend import ensure_onnx, onnx_folder
+    from textmine.models.sources import RECORD_FILE
+
+    first = onnx_folder(onnx_minilm.cache_dir, onnx_minilm.source_)
+    record = json.loads((first / RECORD_FILE).read_text())
+    assert record["exported_from"]["sha256"] == onnx_minilm.source_.sha256
+    # exported again elsewhere: the same bytes (a cache, not a second model to trust)
+    again = ensure_onnx(onnx_minilm.source_, onnx_minilm.model_, tmp_path)
+    assert again.read_bytes() == (first / "model.onnx").read_bytes()
+    data = bytearray(again.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    again.write_bytes(bytes(data))
+    with pytest.warns(TextmineWarning, match="model.onnx does not match its recorded sha256"):
+        rebuilt = ensure_onnx(onnx_minilm.source_, onnx_minilm.model_, tmp_path)
+    assert rebuilt.read_bytes() == (first / "model.onnx").read_bytes()
+    assert len(list(rebuilt.parent.parent.glob("onnx-*.corrupt-*"))) == 1
+
+
+def test_onnx_vectors_are_cached_apart_from_torchs(sentences, tmp_path):
+    corpus = sentences.copy()
+    torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    torch_vectors = corpus.embeddings["minilm"].copy()
+    cold = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onnx")
+    assert cold.cache_hits == 0 and cold.cache_misses == torch_stats.n_unique
+    onnx_vectors = corpus.embeddings["minilm"].copy()
+    assert corpus.uns["embeddings"]["minilm"]["encoder"]["backend"]["name"] == "onnxruntime"
+    assert corpus.uns["embeddings"]["minilm"]["params"]["backend"] == "onnx"
+    warm = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onnx")
+    assert warm.cache_misses == 0 and corpus.embeddings["minilm"].tobytes() == \
+        onnx_vectors.tobytes()
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    assert corpus.embeddings["minilm"].tobytes() == torch_vectors.tobytes()
+    assert "backend" not in corpus.uns["embeddings"]["minilm"]["encoder"]
+
+
+def test_onnx_backend_refuses_the_static_model_by_name():
+    with pytest.raises(tm.errors.ConfigError, match="backend onnx .* static model has none"):
+        tm.config.validate_section(tm.config.EmbedConfig,
+                                   {"model": "static", "backend": "onnx"}, section="embed")
+    with pytest.raises(tm.errors.ConfigError, match="embed.backend"):
+        tm.config.validate_section(tm.config.EmbedConfig, {"backend": "tensorrt"},
+                                   section="embed")
+
+
+def test_onnx_backend_without_onnxruntime_names_the_key_and_the_extra(monkeypatch, tmp_path):
+    from textmine.models import onnx_backend
+
+    real = onnx_backend.installed_versions
+    monkeypatch.setattr(onnx_backend, "installed_versions", lambda names: {
+        **real(names), "onnxruntime": None})
+    with pytest.raises(tm.errors.ModelError,
+                       match=r"embed.backend onnx needs onnxruntime, not installed") as error:
+        SentenceEmbedder("minilm", backend="onnx", cache_dir=tmp_path).fit()
+    assert "textmine[onnx]" in str(error.value)
+    assert not list(tmp_path.glob("models/onnx-*"))  # nothing half-exported

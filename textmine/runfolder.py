@@ -20,25 +20,30 @@ import yaml
 
 from textmine.io.corpus_dir import staging_folder
 
-__all__ = ["Stages", "now_utc", "package_versions", "sha256_file", "staging_folder",
-           "write_json", "write_yaml"]
+__all__ = ["Stages", "installed_versions", "now_utc", "package_versions", "sha256_file",
+           "staging_folder", "write_json", "write_yaml"]
 
 PACKAGES = ("textmine", "numpy", "pandas", "pyarrow", "pydantic", "pyyaml", "rapidfuzz", "nltk",
             "tokenizers", "python-docx", "odfpy", "openpyxl", "torch", "sentence-transformers",
             "transformers", "model2vec", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
             "phonenumbers", "python-stdnum", "statsmodels", "formulaic", "matplotlib",
-            "plotly")
+            "plotly", "onnxruntime", "onnx")
 
 
-def package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages a run's results depend on."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
+def installed_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    """The installed version of each named distribution (``None`` where it is missing)."""
+    out: dict[str, str | None] = {}
+    for name in names:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = None
     return out
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages a run's results depend on."""
+    return {"python": platform.python_version(), **installed_versions(PACKAGES)}
 
 
 def sha256_file(path: Path) -> str:

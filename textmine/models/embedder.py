@@ -22,7 +22,6 @@ only a few rows can still differ by ~2e-7 with the thread count or their boundar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from textmine.models.sources import (
     local_folder,
     verify_minilm,
 )
+from textmine.runfolder import installed_versions
 
 #: bump when the way vectors are computed changes: old cache rows then stop matching
 ENCODING_VERSION = "padded-ladder-v1"
@@ -83,22 +83,25 @@ def resolve_model(model: str, *, cache_dir: Path | None = None, static_dims: int
 
 def library_versions(kind: str) -> dict[str, str | None]:
     """Versions of the libraries that compute vectors of this kind of model."""
-    out: dict[str, str | None] = {}
-    for name in _LIBRARIES[kind]:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+    return installed_versions(_LIBRARIES[kind])
 
 
-def encoder_id(source: ModelSource) -> dict[str, Any]:
+def encoder_id(source: ModelSource, backend: str = "torch") -> dict[str, Any]:
     """Everything that decides the vectors: model content, libraries, how texts are batched.
 
     The cache key is a hash of this, so a cached vector is what a fresh encode would give.
+    The ``onnx`` backend's vectors differ from torch's in their last bits, so it adds the
+    backend and its libraries (the ``torch`` record is unchanged: its cached rows stay valid).
     """
-    return {"model_sha256": source.sha256, "kind": source.kind,
-            "libraries": library_versions(source.kind), "encoding": ENCODING_VERSION}
+    identity = {"model_sha256": source.sha256, "kind": source.kind,
+                "libraries": library_versions(source.kind), "encoding": ENCODING_VERSION}
+    if backend == "onnx" and source.kind != "static":
+        from textmine.models.onnx_backend import EXPORT_LIBRARIES, OPSET, RUN_LIBRARIES
+
+        identity["libraries"] = {**installed_versions(EXPORT_LIBRARIES + RUN_LIBRARIES),
+                                 **identity["libraries"]}
+        identity["backend"] = {"name": "onnxruntime", "opset": OPSET}
+    return identity
 
 
 class SentenceEmbedder:
@@ -114,7 +117,12 @@ class SentenceEmbedder:
     static_dims
         PCA dimensions of the ``static`` model.
     cache_dir
-        Where the distilled ``static`` model is kept (default: the textmine cache folder).
+        Where the distilled ``static`` model and the ONNX export are kept (default: the
+        textmine cache folder).
+    backend
+        ``"torch"``, or ``"onnx"``: the transformer on ONNX Runtime, exported from the
+        verified weights on first use (:mod:`textmine.models.onnx_backend`; needs the
+        ``onnx`` extra). Not for ``static`` models, which have no transformer.
 
     Attributes
     ----------
@@ -126,6 +134,8 @@ class SentenceEmbedder:
         torch threads used (``None`` for static models, which do not use torch).
     model_ : object
         The loaded model (a ``SentenceTransformer`` or a model2vec ``StaticModel``).
+    session_ : onnxruntime.InferenceSession or None
+        The transformer's ONNX Runtime session (``backend="onnx"`` only).
 
     Examples
     --------
@@ -135,11 +145,12 @@ class SentenceEmbedder:
     """
 
     def __init__(self, model: str = "minilm", *, batch_size: int = 64, static_dims: int = 256,
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None, backend: str = "torch") -> None:
         self.model = model
         self.batch_size = batch_size
         self.static_dims = static_dims
         self.cache_dir = cache_dir
+        self.backend = backend
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Sequence[str] | None = None, y: Any = None) -> SentenceEmbedder:  # noqa: N803
@@ -147,19 +158,36 @@ class SentenceEmbedder:
         enforce_offline()
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if self.backend not in ("torch", "onnx"):
+            raise ValueError(f"backend must be torch or onnx, not {self.backend!r}")
         cache_dir = Path(self.cache_dir) if self.cache_dir is not None else None
         self.source_ = resolve_model(self.model, cache_dir=cache_dir,
                                      static_dims=self.static_dims)
         if self.source_.kind == "static":
+            if self.backend == "onnx":
+                raise ModelError("embed.backend onnx runs a transformer on ONNX Runtime, and "
+                                 "the static model has none", key="embed.backend",
+                                 hint="embed.backend: torch (the static model is already "
+                                      "a look-up and an average)")
             self.model_ = self._load_static(self.source_.path)
             self.dim_ = int(self.model_.dim)
             self.n_threads_ = None
+            self.session_ = None
         else:
             self.model_ = self._load_sentence_transformer(self.source_.path)
             self.dim_ = int(self.model_.get_embedding_dimension())
             import torch
 
             self.n_threads_ = int(torch.get_num_threads())
+            self.session_ = None
+            if self.backend == "onnx":
+                from textmine.models.cache import cache_location
+                from textmine.models.onnx_backend import ensure_onnx, onnx_session
+
+                folder = cache_dir if cache_dir is not None else cache_location()[0]
+                path = ensure_onnx(self.source_, self.model_, folder)
+                # the run's torch thread count: what the cluster's workers reproduce
+                self.session_ = onnx_session(path, self.n_threads_)
         return self
 
     def verify(self, expected_sha256: str, *, what: str, hint: str) -> SentenceEmbedder:
@@ -286,6 +314,10 @@ class SentenceEmbedder:
                     value = pad_id if name == "input_ids" else 0
                     features[name] = torch.nn.functional.pad(features[name], (0, missing),
                                                              value=value)
+        if self.session_ is not None:
+            from textmine.models.onnx_backend import encode_features
+
+            return encode_features(self.session_, self.model_, features)
         with torch.inference_mode():
             return self.model_(features)["sentence_embedding"].float().cpu().numpy()
 
