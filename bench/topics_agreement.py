@@ -48,12 +48,12 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
 import textmine as tm
+from textmine.models.reduction import reduced_embeddings
 from textmine.models.terms import packaged_fillers, split_terms
 from textmine.models.topic_model import PrecomputedReduction
 from textmine.pipeline import read_inputs
 from textmine.runfolder import Stages
 from textmine.tl.quality import dominant_code
-from textmine.tl.topics import reduced_embeddings
 
 SEEDS = (0, 1, 2)
 FILLERS = set(packaged_fillers()) | set(split_terms(fillers=False)[0])

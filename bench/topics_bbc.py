@@ -33,9 +33,9 @@ from common import corpus_from_texts, data_dir, machine, timed, write
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 import textmine as tm
+from textmine.models.reduction import reduced_embeddings
 from textmine.models.topic_model import PrecomputedReduction
 from textmine.tl.quality import diversity, npmi
-from textmine.tl.topics import reduced_embeddings
 
 KS = (10, 20, 30, 40, 50)
 SEEDS = (0, 1, 2)
