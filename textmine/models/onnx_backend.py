@@ -3,7 +3,8 @@
 ``embed.backend: onnx`` runs the same MiniLM (or local sentence-transformers model) with the
 transformer on ONNX Runtime instead of torch: tokenising, padding, pooling and normalisation
 stay sentence-transformers' own, so only the matrix kernels differ. Measured on this
-machine (docs/performance.md, ``bench/embed_onnx.py``): 3-19% less CPU time, vectors within
+machine (docs/performance.md, ``bench/embed_onnx.py``, ``bench/scale.py``): embedding
+1.2-1.6x faster on 5k-100k sentences, 1.03-1.2x on long window segments, vectors within
 2.3e-7 of torch's (the size of torch's own change between one and two threads).
 
 The ONNX file is exported offline from the loaded, verified weights with

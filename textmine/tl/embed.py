@@ -148,7 +148,7 @@ def embed(
         Texts per Dask task.
     backend
         ``"torch"``, or ``"onnx"``: the transformer on ONNX Runtime (exported offline from
-        the verified weights on first use and cached; 3-19% less CPU time here, vectors within
+        the verified weights on first use and cached; 1.03-1.6x faster here, vectors within
         3e-7 of torch's, cached apart from them; docs/performance.md).
     stats
         If given, filled with the counters of the returned ``EmbedStats`` (the pipeline's
