@@ -1,6 +1,6 @@
 """textmine against BERTopic's defaults on the same segments, at 1k to 100k+ segments.
 
-    flock /work/wt/heavy.lock .venv/bin/python bench/scale.py [--sizes 1000 5000 20000 100000]
+    .venv/bin/python bench/scale.py [--sizes 1000 5000 20000 100000] [--onnx]
 
 The segments are sentences (``segment.unit: sentence``) of real text from ../shared/data:
 BBC News articles (2,225, five editorial categories: the labels) and, for the largest size,
@@ -24,6 +24,16 @@ outlier share, and ARI/NMI of the topics against the article categories on the B
 (outliers count as one cluster, as BERTopic reports them). Beside them the fp32 embedding
 floor of the same texts (tokens x the FLOP per token and GFLOP/s that bench/embed_floor.py
 measured on this CPU).
+
+``--onnx`` adds a fourth row per size, ``textmine_cold_onnx``: the cold run with
+``embed.backend: onnx`` (the first-use export inside it, as a new user pays it), with an
+empty cache of its own; ``--only-onnx`` runs that row alone again beside the rows of an
+earlier run on the same CPU (and its floor), e.g. after a change to the ONNX path.
+
+The floor's rate is measured at the start of the run on this machine (the matmul shapes of
+bench/embed_floor.py), not read from ``embed_floor.json``: the rate moves from one machine
+to the next (128 GFLOP/s in embed_floor.json, 194 on the machine of the 2026-12-04 run), and
+a floor from another machine makes the ratio meaningless.
 Writes bench/results/scale.json (each size is added as it finishes).
 """
 
@@ -34,6 +44,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,8 +53,9 @@ import warnings
 from pathlib import Path
 
 from common import RESULTS, ROOT, data_dir, machine
+from embed_floor import DENSE_FLOPS_PER_TOKEN, _cpu_name, sustained_rate
 
-FLOP_PER_TOKEN = 21.6e6
+from textmine.runfolder import package_versions
 
 
 def _write_documents(folder: Path) -> list[tuple[str, str, str | None]]:
@@ -137,7 +149,7 @@ def _usage(start_wall: float, start_cpu: float) -> dict:
             "load1_after": round(os.getloadavg()[0], 2)}
 
 
-def child_textmine(spec: dict, out: Path, min_topic_size: str) -> dict:
+def child_textmine(spec: dict, out: Path, min_topic_size: str, backend: str = "torch") -> dict:
     warnings.simplefilter("ignore")
     import numpy as np
 
@@ -147,7 +159,7 @@ def child_textmine(spec: dict, out: Path, min_topic_size: str) -> dict:
     wall, cpu = time.perf_counter(), time.process_time()
     corpus = _segment(spec["files"])
     read_s = time.perf_counter() - wall
-    embed = tm.tl.embed(corpus, progress=False)
+    embed = tm.tl.embed(corpus, progress=False, backend=backend)
     stats: dict = {}
     size = min_topic_size if min_topic_size == "auto" else int(min_topic_size)
     topics_start = time.perf_counter()
@@ -219,6 +231,11 @@ def _run_child(args: list[str], env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _rates() -> list[dict]:
+    """This CPU's fp32 matmul rates in MiniLM's shapes (batches of 64, the ladder's lengths)."""
+    return [sustained_rate(64, seq) for seq in (16, 32, 64, 128, 256)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 100000])
@@ -226,23 +243,40 @@ def main() -> None:
     parser.add_argument("--keep-bertopic", action="store_true",
                         help="reuse the BERTopic row already in scale.json for a size of the "
                         "same segments (its run does not depend on textmine's code)")
+    parser.add_argument("--only-onnx", action="store_true",
+                        help="run only textmine_cold_onnx again, beside the other rows already "
+                        "in scale.json for the same segments on the same CPU")
+    parser.add_argument("--onnx", action="store_true",
+                        help="also time the cold run with embed.backend onnx "
+                        "(textmine_cold_onnx)")
     args = parser.parse_args()
     if args.child:
         kind, spec_file, *rest = args.child
         spec = json.loads(Path(spec_file).read_text())
         if kind == "textmine":
-            result = child_textmine(spec, Path(rest[0]), rest[1])
+            result = child_textmine(spec, Path(rest[0]), *rest[1:])
         else:
             result = child_bertopic(spec, Path(rest[0]))
         print(json.dumps(result))
         return
     warnings.simplefilter("ignore")
-    floor = json.loads((RESULTS / "embed_floor.json").read_text())
-    gflops = float(floor["sustained_gflops"])
-    per_token = float(floor.get("dense_flops_per_token", FLOP_PER_TOKEN))
+    per_token = float(DENSE_FLOPS_PER_TOKEN)
     path = RESULTS / "scale.json"
     result = json.loads(path.read_text()) if path.exists() else {}
-    result.update({**machine(), "command": "bench/scale.py", "gflops_floor": gflops})
+    if args.only_onnx:  # joins the rows of an earlier run on this CPU, and its floor
+        if result.get("cpu") != _cpu_name():
+            raise SystemExit("--only-onnx: scale.json holds no run on this CPU")
+        gflops = result["gflops_floor"]
+        result["onnx_rerun"] = {**machine(), "command": " ".join(sys.argv),
+                                "packages": package_versions()}
+    else:
+        rates = _rates()
+        gflops = statistics.median(r["gflops_median"] for r in rates)
+        if result.get("cpu") != _cpu_name():
+            result["sizes"] = {}  # rows from another machine are not comparable with these
+        result.update({**machine(), "cpu": _cpu_name(), "command": " ".join(sys.argv),
+                       "gflops_floor": gflops, "matmul_rates": rates,
+                       "packages": package_versions()})
     result.setdefault("sizes", {})
     with tempfile.TemporaryDirectory(prefix="textmine-scale-") as tmp:
         tmp_path = Path(tmp)
@@ -253,12 +287,28 @@ def main() -> None:
             texts = tmp_path / f"texts-{size}.json"
             env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
                    "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}")}
+            earlier = result["sizes"].get(str(size), {})
+            if args.only_onnx:
+                if earlier.get("segments") != spec["segments"]:
+                    raise SystemExit(f"{size}: no row of the same segments on this CPU")
+                row = earlier
+                onnx_env = {**env, "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}-onnx")}
+                row["textmine_cold_onnx"] = _run_child(
+                    ["textmine", str(spec_file), str(texts), "auto", "onnx"], onnx_env)
+                row["cold_over_floor_onnx"] = round(row["textmine_cold_onnx"]["wall_s"]
+                                                    / row["embed_floor_s"], 2)
+                path.write_text(json.dumps(result, indent=2) + "\n")
+                print(size, json.dumps(row), flush=True)
+                continue
             row = {"documents": len(spec["files"]), "segments": spec["segments"]}
             row["textmine_cold"] = _run_child(["textmine", str(spec_file), str(texts), "auto"],
                                               env)
+            if args.onnx:  # its own cache folder: a cold run of its own
+                onnx_env = {**env, "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}-onnx")}
+                row["textmine_cold_onnx"] = _run_child(
+                    ["textmine", str(spec_file), str(texts), "auto", "onnx"], onnx_env)
             row["textmine_warm"] = _run_child(["textmine", str(spec_file), str(texts), "30"],
                                               env)
-            earlier = result["sizes"].get(str(size), {})
             if (args.keep_bertopic and "bertopic" in earlier
                     and earlier.get("segments") == spec["segments"]):
                 row["bertopic"] = {**earlier["bertopic"], "from_earlier_run": True}
@@ -270,10 +320,29 @@ def main() -> None:
                                            / row["embed_floor_s"], 2)
             row["warm_over_bertopic"] = round(row["textmine_warm"]["wall_s"]
                                               / row["bertopic"]["wall_s"], 3)
+            if args.onnx:
+                row["cold_over_floor_onnx"] = round(row["textmine_cold_onnx"]["wall_s"]
+                                                    / row["embed_floor_s"], 2)
             result["sizes"][str(size)] = row
             result["loadavg_end"] = os.getloadavg()
             path.write_text(json.dumps(result, indent=2) + "\n")
             print(size, json.dumps(row), flush=True)
+    if args.only_onnx:
+        return
+    # again at the end: a rate taken while the host was busy would make the floor too lenient
+    end = _rates()
+    result["matmul_rates_end"] = end
+    later = statistics.median(r["gflops_median"] for r in end)
+    if later > gflops:
+        result["gflops_floor"] = later
+        for size in specs:
+            row = result["sizes"][str(size)]
+            row["embed_floor_s"] = round(row["embed_floor_s"] * gflops / later, 1)
+            for key in ("cold_over_floor", "cold_over_floor_onnx"):
+                run = "textmine_cold" + key[len("cold_over_floor"):]
+                if run in row:
+                    row[key] = round(row[run]["wall_s"] / row["embed_floor_s"], 2)
+    path.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
