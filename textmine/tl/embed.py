@@ -67,7 +67,6 @@ class EmbedStats:
     encode_seconds: float
     seconds: float
     torch_threads: int | None
-    backend: str = "torch"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the manifest."""
@@ -238,8 +237,7 @@ def embed(
         cache_unsaved=store.unsaved_rows if store is not None else 0, cache=store is not None,
         cache_dir=str(root) if store is not None else None,
         encode_seconds=round(encode_seconds, 3), seconds=round(time.perf_counter() - start, 3),
-        torch_threads=embedder.n_threads_ if embedder is not None else None,
-        backend=cfg.backend)
+        torch_threads=embedder.n_threads_ if embedder is not None else None)
     if corrupt:
         warnings.warn(
             f"{store.path}: {corrupt} cached embedding(s) failed their checksum and were "
