@@ -1,6 +1,8 @@
 import re
+from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import textmine as tm
 from textmine.errors import ConfigError
@@ -49,6 +51,72 @@ def test_paths_resolve_against_the_config_folder(tmp_path):
     assert resolved.codes.path == "/abs/codes.csv"
 
 
+def test_path_values_expand_environment_variables(tmp_path, monkeypatch):
+    sub = tmp_path / "configs"
+    sub.mkdir()
+    monkeypatch.setenv("STUDY_DATA", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("NOT_SET_HERE", raising=False)
+    cfg = tm.load_config(_write(sub, "input:\n  transcripts: ${STUDY_DATA}/*.txt\n"
+                                     "  metadata: ${NOT_SET_HERE:-../meta}/m.csv\n"
+                                     "  interviewer: ['${STUDY_DATA}']\n"
+                                     "codes:\n  path: a$${b}/c.csv\n"))
+    resolved = cfg.resolved()
+    assert resolved.input.transcripts == str(tmp_path / "elsewhere" / "*.txt")
+    # a default is a path in the config, so relative to the config file
+    assert resolved.input.metadata == str(tmp_path / "meta" / "m.csv")
+    assert resolved.codes.path == str(sub / "a${b}" / "c.csv")
+    # only path keys are expanded
+    assert cfg.input.interviewer == ["${STUDY_DATA}"]
+    # a relative value from the environment is relative to where the user is, as in the shell
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STUDY_DATA", "mine")
+    cfg = tm.load_config(_write(sub, "input:\n  transcripts: ['${STUDY_DATA}/a.txt', b.txt]\n"))
+    assert cfg.resolved().input.transcripts == [str(tmp_path / "mine" / "a.txt"),
+                                                str(sub / "b.txt")]
+
+
+@pytest.mark.parametrize("value,needle", [
+    ("${NOT_SET_HERE}/a.txt", "environment variable NOT_SET_HERE is not set"),
+    ("${NOT-A-NAME}/a.txt", "'${NOT-A-NAME}' is not a variable reference"),
+    ("${}/a.txt", "'${}' is not a variable reference"),
+])
+def test_unset_or_malformed_variables_name_the_key_and_line(tmp_path, monkeypatch, value,
+                                                            needle):
+    monkeypatch.delenv("NOT_SET_HERE", raising=False)
+    path = _write(tmp_path, f"seed: 1\ninput:\n  transcripts: a.txt\ncodes:\n  path: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        tm.load_config(path)
+    assert str(err.value).startswith(f"{path}, line 5: {needle}")
+    assert err.value.key == "codes.path"
+    monkeypatch.setenv("NOT_SET_HERE", "")
+    with pytest.raises(ConfigError, match="not set|not a variable"):
+        tm.load_config(path)
+
+
+@pytest.mark.parametrize("name", ["analysis_a", "analysis_b", "analysis_c"])
+def test_the_seed_analyses_find_the_data_named_by_textmine_data_dir(name, data_dir,
+                                                                    monkeypatch, tmp_path):
+    # from a clone anywhere: the configs' default (../../shared/data) does not exist there
+    config = ROOT / "configs" / f"{name}.yaml"
+    copy = tmp_path / "clone" / "configs" / config.name
+    copy.parent.mkdir(parents=True)
+    copy.write_text(config.read_text())
+    for beside in config.parent.glob(f"{name}_*.csv"):  # analysis_c's own group sheet
+        (copy.parent / beside.name).write_text(beside.read_text())
+    data_dir = data_dir.resolve()
+    monkeypatch.setenv("TEXTMINE_DATA_DIR", str(data_dir))
+    resolved = tm.load_config(copy).resolved()
+    named = [resolved.input.transcripts, resolved.input.metadata, resolved.codes.path,
+             resolved.codes.codebook]
+    named = [Path(p) for p in named if p]
+    assert all(p.is_file() for p in named), named
+    assert [p for p in named if not p.is_relative_to(copy.parent)], named
+    assert all(p.is_relative_to(data_dir) for p in named if not p.is_relative_to(copy.parent))
+    monkeypatch.delenv("TEXTMINE_DATA_DIR")
+    resolved = tm.load_config(copy).resolved()
+    assert Path(resolved.input.transcripts).is_relative_to(tmp_path / "shared" / "data")
+
+
 def test_set_overrides_are_validated_like_the_file(tmp_path):
     path = _write(tmp_path, "input:\n  transcripts: a\n")
     cfg = tm.load_config(path, overrides=["segment.unit=window", "segment.max_tokens=64",
@@ -75,7 +143,6 @@ def test_example_config_is_valid():
 
 
 def test_config_reference_doc_is_up_to_date():
-    from conftest import ROOT
 
     assert (ROOT / "docs" / "config.md").read_text() == tm.config.reference_markdown() + "\n", (
         "regenerate docs/config.md (see its first lines)")

@@ -8,6 +8,8 @@ suggestion). The same models validate keyword arguments given in a notebook
 from __future__ import annotations
 
 import difflib
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from textmine.config.base import Section
-from textmine.config.run import Config
+from textmine.config.run import PATH_FIELDS, Config
 from textmine.errors import ConfigError
 
 MAX_CONFIG_NODES = 100_000
+
+#: ``${NAME}`` or ``${NAME:-default}`` in a path value; ``$${`` is a literal ``${``
+_ENV_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _key_lines(node: yaml.Node, path: tuple = (), out: dict | None = None, *, source=None):
@@ -218,12 +224,64 @@ def load_config(
         lines = _key_lines(node, source=path)
     data = _deep_copy(data)
     overridden = frozenset(_apply_set(data, assignment) for assignment in overrides or [])
+    _expand_path_variables(data, source=path, lines=lines)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise config_error(exc, source=path, lines=lines, overridden=overridden) from None
     config._source = path
     return config
+
+
+def _expand_path_variables(data: dict, *, source: Path | None, lines: dict) -> None:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` in the path keys, in place.
+
+    Only the keys of :data:`~textmine.config.run.PATH_FIELDS` are expanded, so that a
+    shared config can name its data as ``${STUDY_DATA:-../data}/interviews/*.docx`` and run on
+    every machine; a value taken from the environment that is a relative path resolves against
+    the current folder (as it would in the shell), a default against the config file's folder.
+    A variable that is unset and has no default is an error naming the key.
+    """
+    for section, key in PATH_FIELDS:
+        holder = data.get(section) if section else data
+        if not isinstance(holder, dict) or key not in holder:
+            continue
+        loc = (section, key) if section else (key,)
+        value = holder[key]
+        if isinstance(value, str):
+            holder[key] = _expand(value, loc=loc, source=source, lines=lines)
+        elif isinstance(value, list):
+            holder[key] = [_expand(v, loc=(*loc, i), source=source, lines=lines)
+                           if isinstance(v, str) else v for i, v in enumerate(value)]
+
+
+def _expand(value: str, *, loc: tuple, source: Path | None, lines: dict) -> str:
+    """One path value with its environment references replaced."""
+    dotted = ".".join(str(part) for part in loc if not isinstance(part, int))
+
+    def substitute(match: re.Match) -> str:
+        if match.group(1):  # $${...}: the characters themselves
+            return "${" + match.group(2) + "}"
+        name, has_default, default = match.group(2).partition(":-")
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{match.group(0)!r} is not a variable reference", path=source,
+                line=lines.get(loc), key=dotted,
+                hint="write ${NAME} or ${NAME:-default} (letters, digits, _), or $${ for a "
+                     "literal ${")
+        found = os.environ.get(name)
+        if found:
+            # the shell's meaning: a relative value is relative to where the user is
+            return os.path.abspath(os.path.expanduser(found)) if match.start() == 0 else found
+        if has_default:
+            return default
+        raise ConfigError(
+            f"environment variable {name} is not set (or is empty)", path=source,
+            line=lines.get(loc), key=dotted,
+            hint=f"set {name} (export {name}=/path/to/folder) or give a default: "
+                 f"${{{name}:-path}}")
+
+    return _ENV_REFERENCE.sub(substitute, value)
 
 
 def _long_number_line(node: yaml.Node | None) -> int | None:
@@ -269,6 +327,12 @@ def reference_markdown() -> str:
              "Generated from `textmine/config/`: `python -c 'import textmine.config as c; "
              "print(c.reference_markdown())' > docs/config.md`.",
              "Unknown keys are errors; relative paths resolve against the config file's folder.",
+             "",
+             "A path value may name environment variables as `${NAME}` or `${NAME:-default}`, so "
+             "that one config runs on every machine (`${STUDY_DATA:-../data}/*.docx`): a value "
+             "from the environment that is relative resolves against the current folder, a "
+             "default against the config file's; an unset variable without a default is an error "
+             "naming the key. `$${` is a literal `${`. Only path keys are expanded.",
              ""]
 
     def walk(model: type[BaseModel], prefix: str) -> None:
