@@ -223,6 +223,22 @@ def onnx_minilm(tmp_path_factory):
                             cache_dir=tmp_path_factory.mktemp("onnx-cache")).fit()
 
 
+def _as_a_worker(embedder: SentenceEmbedder, texts: list[str]) -> np.ndarray:
+    """The vectors a Dask worker computes for the batches this embedder plans."""
+    from textmine.models.cluster import encode_batches
+
+    params = {"model": "minilm", "batch_size": 64, "static_dims": 256,
+              "cache_dir": None if embedder.cache_dir is None else str(embedder.cache_dir),
+              "backend": embedder.backend}
+    plan = embedder.batches(texts)
+    done = encode_batches(params, embedder.source_.sha256, embedder.n_threads_,
+                          [([texts[i] for i in rows], length) for rows, length in plan])
+    out = np.zeros((len(texts), embedder.dim_), dtype=np.float32)
+    for (rows, _), vectors in zip(plan, done, strict=True):
+        out[rows] = vectors
+    return out
+
+
 def test_onnx_backend_gives_torchs_vectors_to_within_float_rounding(minilm, onnx_minilm,
                                                                     data_dir):
     table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
@@ -239,17 +255,7 @@ def test_onnx_backend_gives_torchs_vectors_to_within_float_rounding(minilm, onnx
     shuffled = small.transform([texts[i] for i in order])[np.argsort(order)]
     assert shuffled.tobytes() == onnx_vectors.tobytes()
     # what a Dask worker runs with the run's batches gives the same bytes
-    from textmine.models.cluster import encode_batches
-
-    params = {"model": "minilm", "batch_size": 64, "static_dims": 256,
-              "cache_dir": str(onnx_minilm.cache_dir), "backend": "onnx"}
-    plan = onnx_minilm.batches(texts)
-    done = encode_batches(params, onnx_minilm.source_.sha256, onnx_minilm.n_threads_,
-                          [([texts[i] for i in rows], length) for rows, length in plan])
-    worker = np.zeros_like(onnx_vectors)
-    for (rows, _), vectors in zip(plan, done, strict=True):
-        worker[rows] = vectors
-    assert worker.tobytes() == onnx_vectors.tobytes()
+    assert _as_a_worker(onnx_minilm, texts).tobytes() == onnx_vectors.tobytes()
 
 
 def test_onnx_export_is_reproducible_checked_and_rebuilt_when_damaged(onnx_minilm, tmp_path):
@@ -324,3 +330,66 @@ def test_onnx_batches_of_long_texts_are_capped_in_tokens_and_give_the_same_bytes
     one_by_one = SentenceEmbedder("minilm", backend="onnx", batch_size=1,
                                   cache_dir=onnx_minilm.cache_dir).fit()
     assert onnx_minilm.transform(texts).tobytes() == one_by_one.transform(texts).tobytes()
+
+
+# ---------------------------------------------------------------- embed.backend: onednn
+@pytest.fixture(scope="module")
+def onednn_minilm():
+    return SentenceEmbedder("minilm", backend="onednn").fit()
+
+
+def test_onednn_backend_gives_torchs_vectors_to_within_float_rounding(minilm, onednn_minilm,
+                                                                      data_dir):
+    import torch
+
+    from textmine.models.onednn import OneDNNLinear
+
+    layers = onednn_minilm.model_[0].auto_model
+    assert sum(isinstance(m, OneDNNLinear) for m in layers.modules()) == 37  # 6 x 6 + pooler
+    assert not any(type(m) is torch.nn.Linear for m in layers.modules())
+    table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
+    comments = table["FFT answer"].dropna().astype(str).str.strip()
+    texts = random.Random(4).sample(sorted(set(comments[comments != ""])), 150)
+    torch_vectors, onednn_vectors = minilm.transform(texts), onednn_minilm.transform(texts)
+    np.testing.assert_allclose(onednn_vectors, torch_vectors, rtol=0, atol=1e-6)
+    assert np.min(np.sum(onednn_vectors * torch_vectors, axis=1)) > 0.99999
+    # the same batches in this process: the same bytes; other companions and batch sizes:
+    # within float rounding, as for torch
+    assert onednn_minilm.transform(texts).tobytes() == onednn_vectors.tobytes()
+    order = np.random.default_rng(5).permutation(len(texts))
+    small = SentenceEmbedder("minilm", backend="onednn", batch_size=5).fit()
+    shuffled = small.transform([texts[i] for i in order])[np.argsort(order)]
+    np.testing.assert_allclose(shuffled, onednn_vectors, rtol=0, atol=1e-6)
+    # what a Dask worker runs with the run's batches gives the same bytes
+    assert _as_a_worker(onednn_minilm, texts).tobytes() == onednn_vectors.tobytes()
+
+
+def test_onednn_vectors_are_cached_apart_from_torchs(sentences, tmp_path):
+    corpus = sentences.copy()
+    torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    torch_vectors = corpus.embeddings["minilm"].copy()
+    cold = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onednn")
+    assert cold.cache_hits == 0 and cold.cache_misses == torch_stats.n_unique
+    onednn_vectors = corpus.embeddings["minilm"].copy()
+    assert onednn_vectors.tobytes() != torch_vectors.tobytes()
+    record = corpus.uns["embeddings"]["minilm"]
+    assert record["encoder"]["backend"]["name"] == "torch-onednn-linear"
+    assert record["params"]["backend"] == "onednn"
+    warm = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onednn")
+    assert warm.cache_misses == 0
+    assert corpus.embeddings["minilm"].tobytes() == onednn_vectors.tobytes()
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    assert corpus.embeddings["minilm"].tobytes() == torch_vectors.tobytes()
+
+
+def test_onednn_backend_refuses_the_static_model_and_a_torch_without_onednn(monkeypatch):
+    with pytest.raises(tm.errors.ConfigError, match="backend onednn .* static model has none"):
+        tm.config.validate_section(tm.config.EmbedConfig,
+                                   {"model": "static", "backend": "onednn"}, section="embed")
+    import torch
+
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    with pytest.raises(tm.errors.ModelError) as err:
+        SentenceEmbedder("minilm", backend="onednn").fit()
+    assert err.value.key == "embed.backend" and "with oneDNN, and this one has none" in str(
+        err.value)

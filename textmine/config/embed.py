@@ -35,11 +35,11 @@ class EmbedConfig(Section):
                             "false")
     static_dims: int = Field(256, ge=8, le=384,
                              description="PCA dimensions of the distilled static model")
-    backend: Literal["torch", "onnx"] = Field(
-        "torch", description="torch | onnx: the transformer on ONNX Runtime, exported from the "
-        "verified weights on first use (~3 s); embedding 1.2-1.6x faster here on 5k-100k "
-        "sentences, 1.03-1.2x on long windows; vectors within 3e-7 of "
-        "torch's (pip install 'textmine[onnx]'; docs/performance.md)")
+    backend: Literal["torch", "onednn", "onnx"] = Field(
+        "torch", description="torch | onednn: torch with the transformer's linear layers on "
+        "oneDNN (no extra package) | onnx: the transformer on ONNX Runtime, exported from the "
+        "verified weights on first use (~3 s; pip install 'textmine[onnx]'); vectors within "
+        "3e-7 of torch's; speeds in docs/performance.md")
     context: Literal["prompt", "none"] = Field(
         "prompt", description="prompt: embed each segment followed by the end of the question "
         "it answers (the interviewer's last turn); none: the segment alone")
@@ -56,9 +56,9 @@ class EmbedConfig(Section):
 
     @model_validator(mode="after")
     def _backend(self) -> EmbedConfig:
-        if self.backend == "onnx" and self.model == "static":
-            raise ValueError("backend onnx runs a transformer, and the static model has none: "
-                             "use backend torch with model static")
+        if self.backend != "torch" and self.model == "static":
+            raise ValueError(f"backend {self.backend} runs a transformer, and the static model "
+                             "has none: use backend torch with model static")
         return self
 
     @field_validator("scheduler")

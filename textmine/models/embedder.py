@@ -41,6 +41,8 @@ ENCODING_VERSION = "padded-ladder-v1"
 #: the onnx backend's batches hold at most this many padded tokens (64 texts up to 64 tokens,
 #: 16 texts of 256): its vectors do not depend on the batch (tested), its memory does
 ONNX_TOKENS_PER_BATCH = 4096
+#: how the transformer is run (``embed.backend``)
+BACKENDS = ("torch", "onednn", "onnx")
 _LIBRARIES = {"sentence-transformers": ("torch", "transformers", "sentence-transformers"),
               "static": ("model2vec",)}
 _TOKENIZE_CHUNK = 1024
@@ -93,8 +95,9 @@ def encoder_id(source: ModelSource, backend: str = "torch") -> dict[str, Any]:
     """Everything that decides the vectors: model content, libraries, how texts are batched.
 
     The cache key is a hash of this, so a cached vector is what a fresh encode would give.
-    The ``onnx`` backend's vectors differ from torch's in their last bits, so it adds the
-    backend and its libraries (the ``torch`` record is unchanged: its cached rows stay valid).
+    The ``onnx`` and ``onednn`` backends' vectors differ from torch's in their last bits, so
+    they add the backend (and ONNX's libraries); the ``torch`` record is unchanged, so its
+    cached rows stay valid.
     """
     identity = {"model_sha256": source.sha256, "kind": source.kind,
                 "libraries": library_versions(source.kind), "encoding": ENCODING_VERSION}
@@ -104,6 +107,8 @@ def encoder_id(source: ModelSource, backend: str = "torch") -> dict[str, Any]:
         identity["libraries"] = {**installed_versions(EXPORT_LIBRARIES + RUN_LIBRARIES),
                                  **identity["libraries"]}
         identity["backend"] = {"name": "onnxruntime", "opset": OPSET}
+    elif backend == "onednn" and source.kind != "static":
+        identity["backend"] = {"name": "torch-onednn-linear"}
     return identity
 
 
@@ -123,9 +128,11 @@ class SentenceEmbedder:
         Where the distilled ``static`` model and the ONNX export are kept (default: the
         textmine cache folder).
     backend
-        ``"torch"``, or ``"onnx"``: the transformer on ONNX Runtime, exported from the
-        verified weights on first use (:mod:`textmine.models.onnx_backend`; needs the
-        ``onnx`` extra). Not for ``static`` models, which have no transformer.
+        ``"torch"``; ``"onednn"``: torch with the transformer's linear layers on oneDNN
+        (:mod:`textmine.models.onednn`); or ``"onnx"``: the transformer on ONNX Runtime,
+        exported from the verified weights on first use (:mod:`textmine.models.onnx_backend`;
+        needs the ``onnx`` extra). The last two are not for ``static`` models, which have no
+        transformer.
 
     Attributes
     ----------
@@ -161,15 +168,16 @@ class SentenceEmbedder:
         enforce_offline()
         if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        if self.backend not in ("torch", "onnx"):
-            raise ValueError(f"backend must be torch or onnx, not {self.backend!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, "
+                             f"not {self.backend!r}")
         cache_dir = Path(self.cache_dir) if self.cache_dir is not None else None
         self.source_ = resolve_model(self.model, cache_dir=cache_dir,
                                      static_dims=self.static_dims)
         if self.source_.kind == "static":
-            if self.backend == "onnx":
-                raise ModelError("embed.backend onnx runs a transformer on ONNX Runtime, and "
-                                 "the static model has none", key="embed.backend",
+            if self.backend != "torch":
+                raise ModelError(f"embed.backend {self.backend} runs a transformer's layers, "
+                                 "and the static model has none", key="embed.backend",
                                  hint="embed.backend: torch (the static model is already "
                                       "a look-up and an average)")
             self.model_ = self._load_static(self.source_.path)
@@ -191,6 +199,10 @@ class SentenceEmbedder:
                 path = ensure_onnx(self.source_, self.model_, folder)
                 # the run's torch thread count: what the cluster's workers reproduce
                 self.session_ = onnx_session(path, self.n_threads_)
+            elif self.backend == "onednn":
+                from textmine.models.onednn import use_onednn_linear
+
+                use_onednn_linear(self.model_)
         return self
 
     def verify(self, expected_sha256: str, *, what: str, hint: str) -> SentenceEmbedder:

@@ -104,7 +104,7 @@ def embed(
     scheduler: str | None = None,
     workers: int = 2,
     chunk_size: int = 512,
-    backend: Literal["torch", "onnx"] = "torch",
+    backend: Literal["torch", "onednn", "onnx"] = "torch",
     stats: dict[str, Any] | None = None,
 ) -> EmbedStats:
     """Embed every segment of the corpus (in place).
@@ -146,9 +146,10 @@ def embed(
     chunk_size
         Texts per Dask task.
     backend
-        ``"torch"``, or ``"onnx"``: the transformer on ONNX Runtime (exported offline from
-        the verified weights on first use and cached; 1.03-1.6x faster here, vectors within
-        3e-7 of torch's, cached apart from them; docs/performance.md).
+        ``"torch"``; ``"onednn"``: torch with the transformer's linear layers on oneDNN; or
+        ``"onnx"``: the transformer on ONNX Runtime (exported offline from the verified
+        weights on first use and cached). Vectors within 3e-7 of torch's, cached apart from
+        them; speeds in docs/performance.md.
     stats
         If given, filled with the counters of the returned ``EmbedStats`` (the pipeline's
         manifest stage record).
