@@ -92,6 +92,11 @@ def test_result_tables_round_trip_with_their_types(corpus, tmp_path):
         "when": pd.to_datetime(["2020-03-01", "2020-03-02", None, "2021-01-01", "2019-12-31"]),
         "text": pd.Series(['a "quoted", comma', "line\nbreak", "é ü 中", "%&_", "x"],
                           dtype="str"),
+        # an empty text is not a missing one (terms of a topic absent in a month), and a
+        # missing one stays missing
+        "terms": pd.Series(["care staff", "", "wait", "", "x y"], dtype="str"),
+        "label": pd.Series(["a", None, "b", "c", "d"], dtype="str"),
+        "note": pd.Series(["", "kept", "", "", ""], dtype="object"),
     })
     corpus.results["track"] = tm.Result(kind="track", params={"by": ["network"]},
                                         tables={"prevalence_network": tricky},

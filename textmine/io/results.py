@@ -67,8 +67,22 @@ def _safe_name(name: str) -> str:
     return name
 
 
+#: marks a text column whose empty cells are empty strings, not missing values (a CSV cell
+#: cannot tell them apart: "" and NaN are both written as nothing)
+EMPTY_TEXT = ":empty-is-text"
+_TEXT_KINDS = ("object", "str", "string")
+
+
 def _dtypes(frame: pd.DataFrame) -> dict[str, str]:
-    return {str(column): str(dtype) for column, dtype in frame.dtypes.items()}
+    kinds = {}
+    for column, dtype in frame.dtypes.items():
+        kind = str(dtype)
+        values = frame[column]
+        if (kind in _TEXT_KINDS and not values.isna().any()
+                and values.map(lambda v: v == "").any()):
+            kind += EMPTY_TEXT
+        kinds[str(column)] = kind
+    return kinds
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> dict[str, str] | None:
@@ -87,11 +101,12 @@ def _read_table(path: Path, dtypes: Mapping[str, str] | None) -> pd.DataFrame:
         return pd.read_parquet(path)
     dtypes = dict(dtypes or {})
     dates = [c for c, d in dtypes.items() if d.startswith("datetime64")]
-    plain = {c: d for c, d in dtypes.items() if c not in dates}
+    texts = [c for c, d in dtypes.items() if d.endswith(EMPTY_TEXT)]
+    plain = {c: d.removesuffix(EMPTY_TEXT) for c, d in dtypes.items() if c not in dates}
     # "NA", "null" or "none" in a quote are words, not missing values: only empty cells are
-    frame = pd.read_csv(path, dtype={c: ("object" if d == "object" else d)
-                                     for c, d in plain.items()},
-                        keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(path, dtype=plain, keep_default_na=False, na_values=[""])
+    for column in texts:
+        frame[column] = frame[column].fillna("")
     for column in dates:
         frame[column] = pd.to_datetime(frame[column]).astype(dtypes[column])
     return frame
