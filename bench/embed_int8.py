@@ -73,7 +73,7 @@ def topics_agreement(corpus, vectors: np.ndarray) -> list[dict]:
 def main() -> None:
     warnings.simplefilter("ignore")
     os.environ["TEXTMINE_CACHE_DIR"] = tempfile.mkdtemp(prefix="textmine-int8-")
-    fp32 = SentenceEmbedder("minilm").fit()
+    fp32 = SentenceEmbedder("minilm", backend="torch").fit()
     int8 = quantised(fp32)
     example = example_corpus()
     sets = {"sotu_sample": random.Random(0).sample(

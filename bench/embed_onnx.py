@@ -174,7 +174,7 @@ def main() -> None:
     import onnxruntime
 
     cache = Path(os.environ["TEXTMINE_CACHE_DIR"])
-    fp32 = SentenceEmbedder("minilm").fit()
+    fp32 = SentenceEmbedder("minilm", backend="torch").fit()
     onnx = SentenceEmbedder("minilm", backend="onnx", cache_dir=cache).fit()
     if args.control:
         path = RESULTS / "embed_onnx.json"

@@ -15,6 +15,7 @@ import textmine as tm
 from textmine.errors import TextmineWarning
 from textmine.models import SentenceEmbedder
 from textmine.models.cache import DB_NAME
+from textmine.models.embedder import padded_length
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +31,12 @@ def sentences(example_corpus):
 @pytest.fixture(scope="module")
 def minilm():
     return SentenceEmbedder("minilm").fit()
+
+
+@pytest.fixture(scope="module")
+def torch_minilm():
+    """torch's own kernels (MKL), the reference every other backend is held to."""
+    return SentenceEmbedder("minilm", backend="torch").fit()
 
 
 def test_embed_stores_aligned_float32_and_embeds_each_text_once(sentences, minilm, tmp_path):
@@ -229,7 +236,7 @@ def _as_a_worker(embedder: SentenceEmbedder, texts: list[str]) -> np.ndarray:
 
     params = {"model": "minilm", "batch_size": 64, "static_dims": 256,
               "cache_dir": None if embedder.cache_dir is None else str(embedder.cache_dir),
-              "backend": embedder.backend}
+              "backend": embedder.backend_}
     plan = embedder.batches(texts)
     done = encode_batches(params, embedder.source_.sha256, embedder.n_threads_,
                           [([texts[i] for i in rows], length) for rows, length in plan])
@@ -239,12 +246,12 @@ def _as_a_worker(embedder: SentenceEmbedder, texts: list[str]) -> np.ndarray:
     return out
 
 
-def test_onnx_backend_gives_torchs_vectors_to_within_float_rounding(minilm, onnx_minilm,
+def test_onnx_backend_gives_torchs_vectors_to_within_float_rounding(torch_minilm, onnx_minilm,
                                                                     data_dir):
     table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
     comments = table["FFT answer"].dropna().astype(str).str.strip()
     texts = random.Random(2).sample(sorted(set(comments[comments != ""])), 150)
-    torch_vectors, onnx_vectors = minilm.transform(texts), onnx_minilm.transform(texts)
+    torch_vectors, onnx_vectors = torch_minilm.transform(texts), onnx_minilm.transform(texts)
     # the size of torch's own change between one and two threads (docs/performance.md)
     np.testing.assert_allclose(onnx_vectors, torch_vectors, rtol=0, atol=1e-6)
     assert np.min(np.sum(onnx_vectors * torch_vectors, axis=1)) > 0.99999
@@ -279,7 +286,7 @@ def test_onnx_export_is_reproducible_checked_and_rebuilt_when_damaged(onnx_minil
 
 def test_onnx_vectors_are_cached_apart_from_torchs(sentences, tmp_path):
     corpus = sentences.copy()
-    torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="torch")
     torch_vectors = corpus.embeddings["minilm"].copy()
     cold = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onnx")
     assert cold.cache_hits == 0 and cold.cache_misses == torch_stats.n_unique
@@ -289,7 +296,7 @@ def test_onnx_vectors_are_cached_apart_from_torchs(sentences, tmp_path):
     warm = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onnx")
     assert warm.cache_misses == 0 and corpus.embeddings["minilm"].tobytes() == \
         onnx_vectors.tobytes()
-    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="torch")
     assert corpus.embeddings["minilm"].tobytes() == torch_vectors.tobytes()
     assert "backend" not in corpus.uns["embeddings"]["minilm"]["encoder"]
 
@@ -338,23 +345,26 @@ def onednn_minilm():
     return SentenceEmbedder("minilm", backend="onednn").fit()
 
 
-def test_onednn_backend_gives_torchs_vectors_to_within_float_rounding(minilm, onednn_minilm,
-                                                                      data_dir):
+def test_onednn_backend_gives_torchs_vectors_to_within_float_rounding(torch_minilm,
+                                                                      onednn_minilm, data_dir):
     import torch
 
     from textmine.models.onednn import OneDNNLinear
 
     layers = onednn_minilm.model_[0].auto_model
-    assert sum(isinstance(m, OneDNNLinear) for m in layers.modules()) == 37  # 6 x 6 + pooler
+    replaced = [m for m in layers.modules() if isinstance(m, OneDNNLinear)]
+    assert len(replaced) == 37  # 6 x 6 + pooler
+    # each feed-forward block's GELU is applied inside its first linear layer
+    assert sum(m.post_op == "gelu" for m in replaced) == 6
     assert not any(type(m) is torch.nn.Linear for m in layers.modules())
     table = pd.read_csv(data_dir / "nhs_patient_experience" / "v6framework_230831.csv")
     comments = table["FFT answer"].dropna().astype(str).str.strip()
     texts = random.Random(4).sample(sorted(set(comments[comments != ""])), 150)
-    torch_vectors, onednn_vectors = minilm.transform(texts), onednn_minilm.transform(texts)
+    torch_vectors, onednn_vectors = torch_minilm.transform(texts), onednn_minilm.transform(texts)
     np.testing.assert_allclose(onednn_vectors, torch_vectors, rtol=0, atol=1e-6)
     assert np.min(np.sum(onednn_vectors * torch_vectors, axis=1)) > 0.99999
     # the same batches in this process: the same bytes; other companions and batch sizes:
-    # within float rounding, as for torch
+    # within float rounding on every CPU (the same bytes on the machines measured)
     assert onednn_minilm.transform(texts).tobytes() == onednn_vectors.tobytes()
     order = np.random.default_rng(5).permutation(len(texts))
     small = SentenceEmbedder("minilm", backend="onednn", batch_size=5).fit()
@@ -364,28 +374,74 @@ def test_onednn_backend_gives_torchs_vectors_to_within_float_rounding(minilm, on
     assert _as_a_worker(onednn_minilm, texts).tobytes() == onednn_vectors.tobytes()
 
 
+def test_onednn_pads_to_a_multiple_of_four_and_torch_climbs_its_ladder(torch_minilm,
+                                                                      onednn_minilm):
+    texts = ["Yes.", "The nurse listened to me and explained every step of the treatment.",
+             "Parking " * 30]
+    counts = onednn_minilm.token_lengths(texts)
+    for embedder, expected in (
+            (onednn_minilm, [-(-int(n) // 4) * 4 for n in counts]),
+            (torch_minilm, [padded_length(int(n), 512) for n in counts])):
+        planned = {int(rows[0]): length for rows, length in embedder.batches(texts)
+                   if len(rows) == 1}
+        assert [planned[i] for i in range(len(texts))] == expected
+    assert all(padded_length(int(n), 512) > n for n in counts)  # the ladder: always one more
+    assert padded_length(12, 512, step=4) == 12 and padded_length(13, 512, step=4) == 16
+    assert padded_length(700, 512, step=4) == 700  # never shortens what the tokenizer kept
+
+
 def test_onednn_vectors_are_cached_apart_from_torchs(sentences, tmp_path):
     corpus = sentences.copy()
-    torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="torch")
     torch_vectors = corpus.embeddings["minilm"].copy()
     cold = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onednn")
     assert cold.cache_hits == 0 and cold.cache_misses == torch_stats.n_unique
     onednn_vectors = corpus.embeddings["minilm"].copy()
     assert onednn_vectors.tobytes() != torch_vectors.tobytes()
     record = corpus.uns["embeddings"]["minilm"]
-    assert record["encoder"]["backend"]["name"] == "torch-onednn-linear"
+    assert record["encoder"]["backend"]["name"] == "torch-onednn-packed-linear"
+    assert record["encoder"]["encoding"] == "padded-4-v1"
     assert record["params"]["backend"] == "onednn"
     warm = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="onednn")
     assert warm.cache_misses == 0
     assert corpus.embeddings["minilm"].tobytes() == onednn_vectors.tobytes()
-    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    # the default (auto) is oneDNN on this machine: the same cache rows
+    auto = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False)
+    assert auto.cache_misses == 0 and corpus.uns["embeddings"]["minilm"]["params"][
+        "backend"] == "onednn"
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="torch")
     assert corpus.embeddings["minilm"].tobytes() == torch_vectors.tobytes()
+
+
+def test_auto_backend_falls_back_to_torch_and_records_what_it_ran(sentences, tmp_path,
+                                                                  monkeypatch):
+    import torch
+
+    from textmine.models.embedder import resolve_backend
+
+    assert resolve_backend("auto", "sentence-transformers") == "onednn"
+    assert resolve_backend("auto", "static") == "torch"
+    assert resolve_backend("onnx", "sentence-transformers") == "onnx"
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    assert resolve_backend("auto", "sentence-transformers") == "torch"
+    corpus = sentences[:30].copy()
+    tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, context="none")
+    record = corpus.uns["embeddings"]["minilm"]
+    assert record["params"]["backend"] == "torch" and "backend" not in record["encoder"]
+    # a notebook's later encode (topic labels, codebook seeds) loads what was recorded
+    from textmine.tl.embed import encoder_for
+
+    encode = encoder_for(corpus, "minilm")
+    np.testing.assert_array_equal(encode(corpus.segments["text"].tolist()[:3]),
+                                  corpus.embeddings["minilm"][:3])
 
 
 def test_onednn_backend_refuses_the_static_model_and_a_torch_without_onednn(monkeypatch):
     with pytest.raises(tm.errors.ConfigError, match="backend onednn .* static model has none"):
         tm.config.validate_section(tm.config.EmbedConfig,
                                    {"model": "static", "backend": "onednn"}, section="embed")
+    # auto is fine with the static model: it runs it as it always has
+    tm.config.validate_section(tm.config.EmbedConfig, {"model": "static"}, section="embed")
     import torch
 
     monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)

@@ -35,11 +35,12 @@ class EmbedConfig(Section):
                             "false")
     static_dims: int = Field(256, ge=8, le=384,
                              description="PCA dimensions of the distilled static model")
-    backend: Literal["torch", "onednn", "onnx"] = Field(
-        "torch", description="torch | onednn: torch with the transformer's linear layers on "
+    backend: Literal["auto", "torch", "onednn", "onnx"] = Field(
+        "auto", description="auto: onednn where torch has it (x86-64), else torch | torch: "
+        "torch's own kernels (MKL) | onednn: torch with the transformer's linear layers on "
         "oneDNN (no extra package) | onnx: the transformer on ONNX Runtime, exported from the "
         "verified weights on first use (~3 s; pip install 'textmine[onnx]'); vectors within "
-        "3e-7 of torch's; speeds in docs/performance.md")
+        "4e-7 of each other, cached apart; speeds in docs/performance.md")
     context: Literal["prompt", "none"] = Field(
         "prompt", description="prompt: embed each segment followed by the end of the question "
         "it answers (the interviewer's last turn); none: the segment alone")
@@ -56,7 +57,7 @@ class EmbedConfig(Section):
 
     @model_validator(mode="after")
     def _backend(self) -> EmbedConfig:
-        if self.backend != "torch" and self.model == "static":
+        if self.backend not in ("auto", "torch") and self.model == "static":
             raise ValueError(f"backend {self.backend} runs a transformer, and the static model "
                              "has none: use backend torch with model static")
         return self

@@ -11,12 +11,16 @@ receives, i.e. with which other texts share its batch (measured here: 403 of 600
 differed, by up to 2.5e-7, between batch size 1 and 32). The cache must return exactly what a
 fresh encode returns, whatever else was in the run, or a warm re-run would not be
 byte-identical to a cold one. So every text is padded to a length that depends on its own
-token count only (the next step of a fixed ladder: 8, 16, ... 64, 80, ... 128, 160, ...,
-always at least one padding token), and a batch holds texts of one padded length. Each
-vector then depends on its text (measured: bitwise equal for batch sizes 1, 5, 7, 32, any
-batch companions, and across processes, on short texts), while batches stay full. Batches of
-only a few rows can still differ by ~2e-7 with the thread count or their boundaries
-(docs/embeddings.md), so :mod:`textmine.models.cluster` reproduces both exactly.
+token count only, and a batch holds texts of one padded length. With torch's own kernels
+(MKL) that length is the next step of a fixed ladder (8, 16, ... 64, 80, ... 128, 160, ...,
+always at least one padding token: tighter padding was measured to change vectors with the
+batch size); oneDNN's packed linear layers (``backend="onednn"``) give the same bytes at any
+padding, so there a text is padded only to the next multiple of 4 (1-8% padding where the
+ladder computes 9-26% more tokens than the texts hold). Each vector then depends on its text
+(measured: bitwise equal for batch sizes 1, 3, 5, 7, 32, any batch companions, and across
+processes), while batches stay full. Batches of only a few rows can still differ by ~2e-7
+with the thread count or their boundaries on some CPUs (docs/embeddings.md), so
+:mod:`textmine.models.cluster` reproduces both exactly.
 """
 
 from __future__ import annotations
@@ -38,24 +42,48 @@ from textmine.runfolder import installed_versions
 
 #: bump when the way vectors are computed changes: old cache rows then stop matching
 ENCODING_VERSION = "padded-ladder-v1"
+#: the onednn backend's padding (:func:`padded_length` with ``step=4``)
+ONEDNN_ENCODING = "padded-4-v1"
 #: the onnx backend's batches hold at most this many padded tokens (64 texts up to 64 tokens,
 #: 16 texts of 256): its vectors do not depend on the batch (tested), its memory does
 ONNX_TOKENS_PER_BATCH = 4096
-#: how the transformer is run (``embed.backend``)
-BACKENDS = ("torch", "onednn", "onnx")
+#: how the transformer is run (``embed.backend``); ``auto`` is resolved by
+#: :func:`resolve_backend`
+BACKENDS = ("auto", "torch", "onednn", "onnx")
 _LIBRARIES = {"sentence-transformers": ("torch", "transformers", "sentence-transformers"),
               "static": ("model2vec",)}
 _TOKENIZE_CHUNK = 1024
 
 
-def padded_length(n_tokens: int, limit: int) -> int:
-    """The length a text of ``n_tokens`` is padded to: the next rung above it, at most ``limit``.
+def padded_length(n_tokens: int, limit: int, *, step: int | None = None) -> int:
+    """The length a text of ``n_tokens`` is padded to, at most ``limit``.
 
-    Rungs are 8 apart up to 64, 16 apart up to 128, then 32 apart: little padding is wasted on
-    short texts, and long texts do not scatter over many small batches.
+    ``step=None`` (torch, onnx): the next rung *above* it, rungs 8 apart up to 64, 16 apart up
+    to 128, then 32 apart: little padding is wasted on short texts, and long texts do not
+    scatter over many small batches. ``step=4`` (onednn): the next multiple of 4 at or above
+    it (padding to the text's own length would scatter a small corpus over many half-empty
+    batches: measured slower on 1,000 window segments).
     """
+    if step is not None:
+        return min(-(-n_tokens // step) * step, max(limit, n_tokens))
     step = 8 if n_tokens < 64 else 16 if n_tokens < 128 else 32
     return min((n_tokens // step + 1) * step, max(limit, n_tokens))
+
+
+def resolve_backend(backend: str, kind: str) -> str:
+    """The backend ``backend`` stands for with a model of this ``kind``.
+
+    ``auto``: ``onednn`` where this torch has oneDNN's packed linear layer (x86-64 builds;
+    the same vectors to ~4e-7, 1.2-2x faster, docs/performance.md), else ``torch``; static
+    models have no transformer and always run as ``torch``.
+    """
+    if backend != "auto":
+        return backend
+    if kind == "static":
+        return "torch"
+    from textmine.models.onednn import onednn_available
+
+    return "onednn" if onednn_available() else "torch"
 
 Callback = Callable[[np.ndarray, np.ndarray], None]
 
@@ -97,8 +125,11 @@ def encoder_id(source: ModelSource, backend: str = "torch") -> dict[str, Any]:
     The cache key is a hash of this, so a cached vector is what a fresh encode would give.
     The ``onnx`` and ``onednn`` backends' vectors differ from torch's in their last bits, so
     they add the backend (and ONNX's libraries); the ``torch`` record is unchanged, so its
-    cached rows stay valid.
+    cached rows stay valid. ``backend`` is a resolved one (:func:`resolve_backend`), never
+    ``auto``.
     """
+    if backend == "auto":
+        raise ValueError("encoder_id needs a resolved backend (resolve_backend), not 'auto'")
     identity = {"model_sha256": source.sha256, "kind": source.kind,
                 "libraries": library_versions(source.kind), "encoding": ENCODING_VERSION}
     if backend == "onnx" and source.kind != "static":
@@ -108,7 +139,8 @@ def encoder_id(source: ModelSource, backend: str = "torch") -> dict[str, Any]:
                                  **identity["libraries"]}
         identity["backend"] = {"name": "onnxruntime", "opset": OPSET}
     elif backend == "onednn" and source.kind != "static":
-        identity["backend"] = {"name": "torch-onednn-linear"}
+        identity["backend"] = {"name": "torch-onednn-packed-linear", "post_ops": ["gelu"]}
+        identity["encoding"] = ONEDNN_ENCODING
     return identity
 
 
@@ -128,16 +160,19 @@ class SentenceEmbedder:
         Where the distilled ``static`` model and the ONNX export are kept (default: the
         textmine cache folder).
     backend
-        ``"torch"``; ``"onednn"``: torch with the transformer's linear layers on oneDNN
-        (:mod:`textmine.models.onednn`); or ``"onnx"``: the transformer on ONNX Runtime,
-        exported from the verified weights on first use (:mod:`textmine.models.onnx_backend`;
-        needs the ``onnx`` extra). The last two are not for ``static`` models, which have no
-        transformer.
+        ``"auto"`` (the default): ``"onednn"`` where torch has it, else ``"torch"``
+        (:func:`resolve_backend`); ``"torch"``: torch's own kernels (MKL); ``"onednn"``:
+        torch with the transformer's linear layers on oneDNN (:mod:`textmine.models.onednn`);
+        or ``"onnx"``: the transformer on ONNX Runtime, exported from the verified weights on
+        first use (:mod:`textmine.models.onnx_backend`; needs the ``onnx`` extra). The last
+        two are not for ``static`` models, which have no transformer.
 
     Attributes
     ----------
     source_ : ModelSource
         The verified model folder and its content hash.
+    backend_ : str
+        The backend the model runs on (``backend`` with ``"auto"`` resolved).
     dim_ : int
         Vector dimension.
     n_threads_ : int or None
@@ -155,7 +190,7 @@ class SentenceEmbedder:
     """
 
     def __init__(self, model: str = "minilm", *, batch_size: int = 64, static_dims: int = 256,
-                 cache_dir: str | Path | None = None, backend: str = "torch") -> None:
+                 cache_dir: str | Path | None = None, backend: str = "auto") -> None:
         self.model = model
         self.batch_size = batch_size
         self.static_dims = static_dims
@@ -174,9 +209,10 @@ class SentenceEmbedder:
         cache_dir = Path(self.cache_dir) if self.cache_dir is not None else None
         self.source_ = resolve_model(self.model, cache_dir=cache_dir,
                                      static_dims=self.static_dims)
+        self.backend_ = resolve_backend(self.backend, self.source_.kind)
         if self.source_.kind == "static":
-            if self.backend != "torch":
-                raise ModelError(f"embed.backend {self.backend} runs a transformer's layers, "
+            if self.backend_ != "torch":
+                raise ModelError(f"embed.backend {self.backend_} runs a transformer's layers, "
                                  "and the static model has none", key="embed.backend",
                                  hint="embed.backend: torch (the static model is already "
                                       "a look-up and an average)")
@@ -191,7 +227,7 @@ class SentenceEmbedder:
 
             self.n_threads_ = int(torch.get_num_threads())
             self.session_ = None
-            if self.backend == "onnx":
+            if self.backend_ == "onnx":
                 from textmine.models.cache import cache_location
                 from textmine.models.onnx_backend import ensure_onnx, onnx_session
 
@@ -199,7 +235,7 @@ class SentenceEmbedder:
                 path = ensure_onnx(self.source_, self.model_, folder)
                 # the run's torch thread count: what the cluster's workers reproduce
                 self.session_ = onnx_session(path, self.n_threads_)
-            elif self.backend == "onednn":
+            elif self.backend_ == "onednn":
                 from textmine.models.onednn import use_onednn_linear
 
                 use_onednn_linear(self.model_)
@@ -361,7 +397,9 @@ class SentenceEmbedder:
             return [(np.arange(s, min(s + size, len(texts))), 0)
                     for s in range(0, len(texts), size)]
         limit = self._max_positions()
-        lengths = np.array([padded_length(int(n), limit) for n in self.token_lengths(texts)])
+        step = 4 if self.backend_ == "onednn" else None
+        lengths = np.array([padded_length(int(n), limit, step=step)
+                            for n in self.token_lengths(texts)])
         rows = self.batch_size
         order = np.lexsort((np.arange(len(texts)), -lengths))  # longest first, then input order
         batches = []

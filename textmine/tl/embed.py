@@ -31,7 +31,12 @@ from textmine.models.cache import (
     open_embedding_cache,
     text_key,
 )
-from textmine.models.embedder import SentenceEmbedder, encoder_id, resolve_model
+from textmine.models.embedder import (
+    SentenceEmbedder,
+    encoder_id,
+    resolve_backend,
+    resolve_model,
+)
 from textmine.models.offline import enforce_offline
 from textmine.models.sources import BUILTIN_MODELS
 from textmine.pp.context import prompts
@@ -104,7 +109,7 @@ def embed(
     scheduler: str | None = None,
     workers: int = 2,
     chunk_size: int = 512,
-    backend: Literal["torch", "onednn", "onnx"] = "torch",
+    backend: Literal["auto", "torch", "onednn", "onnx"] = "auto",
     stats: dict[str, Any] | None = None,
 ) -> EmbedStats:
     """Embed every segment of the corpus (in place).
@@ -146,10 +151,12 @@ def embed(
     chunk_size
         Texts per Dask task.
     backend
-        ``"torch"``; ``"onednn"``: torch with the transformer's linear layers on oneDNN; or
-        ``"onnx"``: the transformer on ONNX Runtime (exported offline from the verified
-        weights on first use and cached). Vectors within 3e-7 of torch's, cached apart from
-        them; speeds in docs/performance.md.
+        ``"auto"``: ``"onednn"`` where this torch has it, else ``"torch"``; ``"torch"``:
+        torch's own kernels; ``"onednn"``: torch with the transformer's linear layers on
+        oneDNN; or ``"onnx"``: the transformer on ONNX Runtime (exported offline from the
+        verified weights on first use and cached). Vectors within 4e-7 of each other, cached
+        apart; the one used is stored with the embeddings (``params.backend``); speeds in
+        docs/performance.md.
     stats
         If given, filled with the counters of the returned ``EmbedStats`` (the pipeline's
         manifest stage record).
@@ -178,7 +185,8 @@ def embed(
     show = _show_progress(cfg.progress)
     source = resolve_model(cfg.model, cache_dir=root, static_dims=cfg.static_dims,
                            progress=show)
-    identity = encoder_id(source, cfg.backend)
+    backend = resolve_backend(cfg.backend, source.kind)
+    identity = encoder_id(source, backend)
     model_key = _model_key(identity)
 
     texts = embedding_texts(corpus, context=cfg.context, context_words=cfg.context_words)
@@ -196,7 +204,7 @@ def embed(
     if missing or not hits:
         embedder = SentenceEmbedder(cfg.model, batch_size=cfg.batch_size,
                                     static_dims=cfg.static_dims, cache_dir=root,
-                                    backend=cfg.backend)
+                                    backend=backend)
         embedder.fit()
         dim = embedder.dim_
     else:
@@ -222,7 +230,8 @@ def embed(
     corpus.embeddings[key] = np.ascontiguousarray(matrix, dtype=np.float32)
     model_info = {k: v for k, v in source.to_dict().items() if k != "path"}
     corpus.uns.setdefault("embeddings", {})[key] = {
-        "params": cfg.model_dump(mode="json"),
+        # the backend "auto" stood for: what encoder_for must load again
+        "params": {**cfg.model_dump(mode="json"), "backend": backend},
         "model": model_info,
         "encoder": identity,
         "dim": int(dim),
@@ -308,7 +317,8 @@ def _encode_distributed(cfg: EmbedConfig, embedder: SentenceEmbedder, texts: lis
     from textmine.models.cluster import dask_client, encode_on_cluster
 
     params = {"model": cfg.model, "batch_size": cfg.batch_size,
-              "static_dims": cfg.static_dims, "cache_dir": str(root), "backend": cfg.backend}
+              "static_dims": cfg.static_dims, "cache_dir": str(root),
+              "backend": embedder.backend_}
     with tqdm(total=len(texts), desc=f"embedding ({embedder.source_.name}, Dask)",
               unit="text", disable=not show, file=sys.stderr, leave=False) as bar, \
             dask_client(cfg.scheduler, workers=cfg.workers) as client:
