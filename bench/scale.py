@@ -1,6 +1,6 @@
 """textmine against BERTopic's defaults on the same segments, at 1k to 100k+ segments.
 
-    .venv/bin/python bench/scale.py [--sizes 1000 5000 20000 100000] [--onnx]
+    .venv/bin/python bench/scale.py [--sizes 1000 5000 20000 100000] [--backends torch onnx]
 
 The segments are sentences (``segment.unit: sentence``) of real text from ../shared/data:
 BBC News articles (2,225, five editorial categories: the labels) and, for the largest size,
@@ -25,15 +25,21 @@ outlier share, and ARI/NMI of the topics against the article categories on the B
 floor of the same texts (tokens x the FLOP per token and GFLOP/s that bench/embed_floor.py
 measured on this CPU).
 
-``--onnx`` adds a fourth row per size, ``textmine_cold_onnx``: the cold run with
-``embed.backend: onnx`` (the first-use export inside it, as a new user pays it), with an
-empty cache of its own; ``--only-onnx`` runs that row alone again beside the rows of an
-earlier run on the same CPU (and its floor), e.g. after a change to the ONNX path.
+``textmine_cold`` runs textmine's defaults (``embed.backend: auto``, oneDNN where torch has
+it; the backend it ran is in the row). ``--backends torch onnx`` adds a row per backend and
+size, ``textmine_cold_<backend>``: the
+cold run with that ``embed.backend`` (ONNX's first-use export inside it, as a new user pays
+it), with an empty cache of its own; ``--only`` runs those rows alone again beside the rows
+of an earlier run on the same CPU (and its floor).
 
-The floor's rate is measured at the start of the run on this machine (the matmul shapes of
-bench/embed_floor.py), not read from ``embed_floor.json``: the rate moves from one machine
-to the next (128 GFLOP/s in embed_floor.json, 194 on the machine of the 2026-12-04 run), and
-a floor from another machine makes the ratio meaningless.
+The floor's rate is measured on this machine at the start and at the end of the run (the
+matmul shapes of bench/embed_floor.py, on every fp32 kernel library at hand: torch's MKL,
+torch's oneDNN, numpy's OpenBLAS), and the fastest is kept: the floor is what the CPU
+sustains, not what one library gets from it. On the AMD EPYC (Zen 5) machines here MKL
+reaches about half of oneDNN's rate, so a floor measured with MKL alone, as before
+2026-12-05, was twice too lenient. ``--refloor`` measures the rate again and applies it to
+the rows already in scale.json when it is faster (same CPU only). The rate also moves from
+one machine to the next, so a floor from another machine is never used.
 Writes bench/results/scale.json (each size is added as it finishes).
 """
 
@@ -53,7 +59,7 @@ import warnings
 from pathlib import Path
 
 from common import RESULTS, ROOT, data_dir, machine
-from embed_floor import DENSE_FLOPS_PER_TOKEN, _cpu_name, sustained_rate
+from embed_floor import DENSE_FLOPS_PER_TOKEN, KERNELS, _cpu_name, sustained_rate
 
 from textmine.runfolder import package_versions
 
@@ -149,7 +155,7 @@ def _usage(start_wall: float, start_cpu: float) -> dict:
             "load1_after": round(os.getloadavg()[0], 2)}
 
 
-def child_textmine(spec: dict, out: Path, min_topic_size: str, backend: str = "torch") -> dict:
+def child_textmine(spec: dict, out: Path, min_topic_size: str, backend: str = "auto") -> dict:
     warnings.simplefilter("ignore")
     import numpy as np
 
@@ -183,6 +189,7 @@ def child_textmine(spec: dict, out: Path, min_topic_size: str, backend: str = "t
     return {**usage, **again, "load1_before": load, "segments": len(corpus.segments),
             "read_segment_s": round(read_s, 1),
             "embed_s": embed.seconds, "embed_cache_hits": embed.cache_hits,
+            "backend": corpus.uns["embeddings"][embed.key]["params"]["backend"],
             "topics_s": round(topics_s, 1),
             "umap_s": round(stats.get("umap_seconds", 0.0), 1),
             "umap_cache_hits": stats.get("umap_cache_hits"),
@@ -232,8 +239,39 @@ def _run_child(args: list[str], env: dict) -> dict:
 
 
 def _rates() -> list[dict]:
-    """This CPU's fp32 matmul rates in MiniLM's shapes (batches of 64, the ladder's lengths)."""
-    return [sustained_rate(64, seq) for seq in (16, 32, 64, 128, 256)]
+    """This CPU's fp32 matmul rates in MiniLM's shapes (batches of 64, the ladder's lengths),
+    on each kernel library at hand (bench/embed_floor.py's KERNELS)."""
+    return [sustained_rate(64, seq, kernel=kernel)
+            for kernel in KERNELS for seq in (16, 32, 64, 128, 256)]
+
+
+def floor_rate(rates: list[dict]) -> tuple[float, str]:
+    """The fastest kernel's median rate over the shapes: what this CPU sustains."""
+    by_kernel = {}
+    for row in rates:
+        by_kernel.setdefault(row.get("kernel", "mkl"), []).append(row["gflops_median"])
+    kernel = max(by_kernel, key=lambda k: statistics.median(by_kernel[k]))
+    return statistics.median(by_kernel[kernel]), kernel
+
+
+def _ratios(row: dict) -> None:
+    """Every cold run of a size as a multiple of its floor."""
+    for run in [k for k in row if k.startswith("textmine_cold")]:
+        row["cold_over_floor" + run[len("textmine_cold"):]] = round(
+            row[run]["wall_s"] / row["embed_floor_s"], 2)
+
+
+def _set_floor(result: dict, rates: list[dict], key: str = "matmul_rates") -> None:
+    """Record ``rates`` and, when they make a faster (stricter) floor, apply it to every row."""
+    result[key] = rates
+    gflops, kernel = floor_rate(rates)
+    if gflops <= result.get("gflops_floor", 0.0):
+        return
+    result.update(gflops_floor=gflops, floor_kernel=kernel)
+    for row in result["sizes"].values():
+        row["embed_floor_s"] = round(row["textmine_cold"]["tokens"] * DENSE_FLOPS_PER_TOKEN
+                                     / (gflops * 1e9), 1)
+        _ratios(row)
 
 
 def main() -> None:
@@ -243,12 +281,15 @@ def main() -> None:
     parser.add_argument("--keep-bertopic", action="store_true",
                         help="reuse the BERTopic row already in scale.json for a size of the "
                         "same segments (its run does not depend on textmine's code)")
-    parser.add_argument("--only-onnx", action="store_true",
-                        help="run only textmine_cold_onnx again, beside the other rows already "
+    parser.add_argument("--backends", nargs="+", default=[], choices=["torch", "onednn", "onnx"],
+                        help="also time the cold run with these embed.backend values "
+                        "(textmine_cold_<backend>)")
+    parser.add_argument("--only", action="store_true",
+                        help="run only the --backends rows again, beside the other rows already "
                         "in scale.json for the same segments on the same CPU")
-    parser.add_argument("--onnx", action="store_true",
-                        help="also time the cold run with embed.backend onnx "
-                        "(textmine_cold_onnx)")
+    parser.add_argument("--refloor", action="store_true",
+                        help="only measure the floor's rate again on this CPU and apply it to "
+                        "the rows in scale.json when it is faster")
     args = parser.parse_args()
     if args.child:
         kind, spec_file, *rest = args.child
@@ -260,24 +301,29 @@ def main() -> None:
         print(json.dumps(result))
         return
     warnings.simplefilter("ignore")
-    per_token = float(DENSE_FLOPS_PER_TOKEN)
     path = RESULTS / "scale.json"
     result = json.loads(path.read_text()) if path.exists() else {}
-    if args.only_onnx:  # joins the rows of an earlier run on this CPU, and its floor
-        if result.get("cpu") != _cpu_name():
-            raise SystemExit("--only-onnx: scale.json holds no run on this CPU")
-        gflops = result["gflops_floor"]
-        result["onnx_rerun"] = {**machine(), "command": " ".join(sys.argv),
-                                "packages": package_versions()}
+    rerun = args.only or args.refloor
+    if rerun and result.get("cpu") != _cpu_name():
+        raise SystemExit("--only/--refloor: scale.json holds no run on this CPU")
+    if args.refloor:
+        _set_floor(result, _rates(), key="matmul_rates_refloor")
+        result["refloor"] = {**machine(), "command": " ".join(sys.argv)}
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps({"gflops_floor": result["gflops_floor"],
+                          "floor_kernel": result.get("floor_kernel")}))
+        return
+    if args.only:  # joins the rows of an earlier run on this CPU, and its floor
+        result.setdefault("reruns", []).append(
+            {**machine(), "command": " ".join(sys.argv), "packages": package_versions()})
     else:
-        rates = _rates()
-        gflops = statistics.median(r["gflops_median"] for r in rates)
         if result.get("cpu") != _cpu_name():
             result["sizes"] = {}  # rows from another machine are not comparable with these
         result.update({**machine(), "cpu": _cpu_name(), "command": " ".join(sys.argv),
-                       "gflops_floor": gflops, "matmul_rates": rates,
                        "packages": package_versions()})
+        result.pop("gflops_floor", None)
     result.setdefault("sizes", {})
+    start_rates = None if args.only else _rates()
     with tempfile.TemporaryDirectory(prefix="textmine-scale-") as tmp:
         tmp_path = Path(tmp)
         specs = choose(_write_documents(tmp_path / "docs"), args.sizes)
@@ -288,60 +334,43 @@ def main() -> None:
             env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
                    "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}")}
             earlier = result["sizes"].get(str(size), {})
-            if args.only_onnx:
-                if earlier.get("segments") != spec["segments"]:
-                    raise SystemExit(f"{size}: no row of the same segments on this CPU")
-                row = earlier
-                onnx_env = {**env, "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}-onnx")}
-                row["textmine_cold_onnx"] = _run_child(
-                    ["textmine", str(spec_file), str(texts), "auto", "onnx"], onnx_env)
-                row["cold_over_floor_onnx"] = round(row["textmine_cold_onnx"]["wall_s"]
-                                                    / row["embed_floor_s"], 2)
-                path.write_text(json.dumps(result, indent=2) + "\n")
-                print(size, json.dumps(row), flush=True)
-                continue
-            row = {"documents": len(spec["files"]), "segments": spec["segments"]}
-            row["textmine_cold"] = _run_child(["textmine", str(spec_file), str(texts), "auto"],
-                                              env)
-            if args.onnx:  # its own cache folder: a cold run of its own
-                onnx_env = {**env, "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}-onnx")}
-                row["textmine_cold_onnx"] = _run_child(
-                    ["textmine", str(spec_file), str(texts), "auto", "onnx"], onnx_env)
-            row["textmine_warm"] = _run_child(["textmine", str(spec_file), str(texts), "30"],
-                                              env)
-            if (args.keep_bertopic and "bertopic" in earlier
-                    and earlier.get("segments") == spec["segments"]):
-                row["bertopic"] = {**earlier["bertopic"], "from_earlier_run": True}
-            else:
-                row["bertopic"] = _run_child(["bertopic", str(spec_file), str(texts)], env)
-            tokens = row["textmine_cold"]["tokens"]
-            row["embed_floor_s"] = round(tokens * per_token / (gflops * 1e9), 1)
-            row["cold_over_floor"] = round(row["textmine_cold"]["wall_s"]
-                                           / row["embed_floor_s"], 2)
-            row["warm_over_bertopic"] = round(row["textmine_warm"]["wall_s"]
-                                              / row["bertopic"]["wall_s"], 3)
-            if args.onnx:
-                row["cold_over_floor_onnx"] = round(row["textmine_cold_onnx"]["wall_s"]
-                                                    / row["embed_floor_s"], 2)
+            if args.only and earlier.get("segments") != spec["segments"]:
+                raise SystemExit(f"{size}: no row of the same segments on this CPU")
+            row = earlier if args.only else {"documents": len(spec["files"]),
+                                              "segments": spec["segments"]}
+            if not args.only:
+                row["textmine_cold"] = _run_child(
+                    ["textmine", str(spec_file), str(texts), "auto"], env)
+            for backend in args.backends:  # a cache folder of its own: a cold run of its own
+                own = {**env, "TEXTMINE_CACHE_DIR": str(tmp_path / f"cache-{size}-{backend}")}
+                row[f"textmine_cold_{backend}"] = _run_child(
+                    ["textmine", str(spec_file), str(texts), "auto", backend], own)
+            if not args.only:
+                row["textmine_warm"] = _run_child(
+                    ["textmine", str(spec_file), str(texts), "30"], env)
+                if (args.keep_bertopic and "bertopic" in earlier
+                        and earlier.get("segments") == spec["segments"]):
+                    row["bertopic"] = {**earlier["bertopic"], "from_earlier_run": True}
+                else:
+                    row["bertopic"] = _run_child(["bertopic", str(spec_file), str(texts)], env)
+                row["warm_over_bertopic"] = round(row["textmine_warm"]["wall_s"]
+                                                  / row["bertopic"]["wall_s"], 3)
+                row["embed_floor_s"] = 0.0  # set by _set_floor below
             result["sizes"][str(size)] = row
+            if start_rates is not None and "gflops_floor" not in result:
+                _set_floor(result, start_rates)
+            elif not args.only:
+                gflops = result["gflops_floor"]
+                row["embed_floor_s"] = round(row["textmine_cold"]["tokens"]
+                                             * DENSE_FLOPS_PER_TOKEN / (gflops * 1e9), 1)
+            _ratios(row)
             result["loadavg_end"] = os.getloadavg()
             path.write_text(json.dumps(result, indent=2) + "\n")
             print(size, json.dumps(row), flush=True)
-    if args.only_onnx:
-        return
-    # again at the end: a rate taken while the host was busy would make the floor too lenient
-    end = _rates()
-    result["matmul_rates_end"] = end
-    later = statistics.median(r["gflops_median"] for r in end)
-    if later > gflops:
-        result["gflops_floor"] = later
-        for size in specs:
-            row = result["sizes"][str(size)]
-            row["embed_floor_s"] = round(row["embed_floor_s"] * gflops / later, 1)
-            for key in ("cold_over_floor", "cold_over_floor_onnx"):
-                run = "textmine_cold" + key[len("cold_over_floor"):]
-                if run in row:
-                    row[key] = round(row[run]["wall_s"] / row["embed_floor_s"], 2)
+    if not args.only:
+        # again at the end: a rate taken while the host was busy would make the floor too
+        # lenient
+        _set_floor(result, _rates(), key="matmul_rates_end")
     path.write_text(json.dumps(result, indent=2) + "\n")
 
 
