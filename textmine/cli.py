@@ -63,6 +63,12 @@ def _info() -> None:
         print(f"{'  content sha256':22s} {minilm.sha256}")
     except ModelError as exc:
         print(f"{'default model':22s} NOT USABLE: {exc}")
+    from textmine.models.embedder import resolve_backend
+
+    backend = resolve_backend("auto", "sentence-transformers")
+    why_backend = ("torch has oneDNN's packed linear layer" if backend == "onednn"
+                   else "this torch has no oneDNN")
+    print(f"{'embed backend':22s} auto -> {backend} ({why_backend}; embed.backend overrides it)")
     folder, why = cache_location()
     print(f"{'cache':22s} {folder} ({why}; embed.cache_dir in a config overrides it)")
     database = folder / DB_NAME

@@ -314,12 +314,12 @@ def _scrub_keeping_digests(protection, value: Any) -> Any:
 
 
 def _models(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The models a run used, for the manifest (the embedding model's name, hash, folder)."""
+    """The models a run used, for the manifest: embedding model, hash, folder, backend."""
     embed = stages.get("embed")
     if not embed:
         return {}
     return {"embed": {"name": embed["model"], "sha256": embed["model_sha256"],
-                      "path": embed["model_path"]}}
+                      "path": embed["model_path"], "backend": embed.get("backend")}}
 
 
 def select(corpus: Corpus, where: dict[str, Any], record: dict[str, Any]) -> Corpus:

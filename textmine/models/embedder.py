@@ -14,13 +14,13 @@ byte-identical to a cold one. So every text is padded to a length that depends o
 token count only, and a batch holds texts of one padded length. With torch's own kernels
 (MKL) that length is the next step of a fixed ladder (8, 16, ... 64, 80, ... 128, 160, ...,
 always at least one padding token: tighter padding was measured to change vectors with the
-batch size); oneDNN's packed linear layers (``backend="onednn"``) give the same bytes at any
-padding, so there a text is padded only to the next multiple of 4 (1-8% padding where the
-ladder computes 9-26% more tokens than the texts hold). Each vector then depends on its text
-(measured: bitwise equal for batch sizes 1, 3, 5, 7, 32, any batch companions, and across
-processes), while batches stay full. Batches of only a few rows can still differ by ~2e-7
-with the thread count or their boundaries on some CPUs (docs/embeddings.md), so
-:mod:`textmine.models.cluster` reproduces both exactly.
+batch size); oneDNN's packed linear layers (``backend="onednn"``) gave the same bytes at any
+padding where measured, so there a text is padded only to the next multiple of 4 (1-8%
+padding where the ladder computes 9-26% more tokens than the texts hold). Each vector then
+depends on its text (measured: bitwise equal for batch sizes 1, 3, 5, 7, 32, any batch
+companions, and across processes), while batches stay full. Batches of only a few rows can
+still differ by ~2e-7 with the thread count or their boundaries on some CPUs
+(docs/embeddings.md), so :mod:`textmine.models.cluster` reproduces both exactly.
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ ONEDNN_ENCODING = "padded-4-v1"
 #: the onnx backend's batches hold at most this many padded tokens (64 texts up to 64 tokens,
 #: 16 texts of 256): its vectors do not depend on the batch (tested), its memory does
 ONNX_TOKENS_PER_BATCH = 4096
+#: the onednn backend's batches hold at most this many padded tokens (64 texts up to 128
+#: tokens, 32 of 256): oneDNN keeps scratch memory sized by the largest product it has run
+#: (peak RSS on 640 texts of ~256 tokens: 1.21 GB uncapped, 1.03 GB capped, torch 1.20 GB;
+#: the vectors' bytes are the same capped or not)
+ONEDNN_TOKENS_PER_BATCH = 8192
 #: how the transformer is run (``embed.backend``); ``auto`` is resolved by
 #: :func:`resolve_backend`
 BACKENDS = ("auto", "torch", "onednn", "onnx")
@@ -401,16 +406,18 @@ class SentenceEmbedder:
         lengths = np.array([padded_length(int(n), limit, step=step)
                             for n in self.token_lengths(texts)])
         rows = self.batch_size
+        # ONNX Runtime keeps a batch's attention buffers (rows x 12 x length^2 floats, several
+        # at once) in its arena for the session's life: 1.7 GB for 64 texts of 256 tokens,
+        # against torch's 0.4 GB freed after each batch; oneDNN keeps less, but some
+        cap = {"onnx": ONNX_TOKENS_PER_BATCH,
+               "onednn": ONEDNN_TOKENS_PER_BATCH}.get(self.backend_)
         order = np.lexsort((np.arange(len(texts)), -lengths))  # longest first, then input order
         batches = []
         start = 0
         while start < len(order):
             length = int(lengths[order[start]])
-            if self.session_ is not None:
-                # ONNX Runtime keeps a batch's attention buffers (rows x 12 x length^2 floats,
-                # several at once) in its arena for the session's life: 1.7 GB for 64 texts
-                # of 256 tokens, against torch's 0.4 GB freed after each batch
-                rows = max(1, min(self.batch_size, ONNX_TOKENS_PER_BATCH // length))
+            if cap is not None:
+                rows = max(1, min(self.batch_size, cap // length))
             end = start
             while (end < len(order) and end - start < rows
                    and lengths[order[end]] == length):

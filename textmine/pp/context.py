@@ -8,7 +8,6 @@ segment's own text, its terms and quotes are unchanged.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 
@@ -21,15 +20,17 @@ def prompts(corpus, *, words: int = 40, role: str = "interviewer") -> pd.Series:
     turns = corpus.turns.sort_values(["doc_id", "turn"], kind="stable")
     asked = turns["text"].where(turns["role"] == role)
     # the prompt in force at a turn is the latest interviewer turn strictly before it
-    previous = asked.groupby(turns["doc_id"], sort=False).transform(
-        lambda s: s.ffill().shift(1))
-    lookup = dict(zip(zip(turns["doc_id"], turns["turn"], strict=True), previous, strict=True))
+    # (grouped ffill then shift: the same as a per-document lambda, without a Python call
+    # per document, which cost ~4 s at 100,000 segments)
+    by_doc = turns["doc_id"]
+    previous = asked.groupby(by_doc, sort=False).ffill().groupby(by_doc, sort=False).shift(1)
+    # many segments share a prompt: cut each turn's prompt to its last words once
+    tail = {key: " ".join(str(text).split()[-words:])
+            for key, text in zip(zip(by_doc, turns["turn"], strict=True), previous,
+                                 strict=True)
+            if isinstance(text, str)}
     segs = corpus.segments
-    out = []
-    for doc_id, turn, seg_role in zip(segs["doc_id"], segs["turn"], segs["role"], strict=True):
-        text = lookup.get((doc_id, int(turn)))
-        if seg_role == role or text is None or (isinstance(text, float) and np.isnan(text)):
-            out.append("")
-        else:
-            out.append(" ".join(str(text).split()[-words:]))
+    out = ["" if seg_role == role else tail.get((doc_id, int(turn)), "")
+           for doc_id, turn, seg_role in zip(segs["doc_id"], segs["turn"], segs["role"],
+                                             strict=True)]
     return pd.Series(out, index=segs.index, dtype="str")

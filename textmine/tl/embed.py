@@ -54,11 +54,13 @@ class EmbedStats:
     ``cache_hits`` + ``cache_misses`` = ``n_unique``; ``corrupt_recomputed`` counts cached
     rows that failed their checksum and were encoded again (they are among the misses);
     ``cache_unsaved`` counts vectors that could not be cached because the disk was full.
+    ``backend`` is the one the vectors are of (``embed.backend`` with ``auto`` resolved).
     """
 
     key: str
     model: str
     kind: str
+    backend: str
     model_sha256: str
     model_path: str
     n_texts: int
@@ -240,7 +242,8 @@ def embed(
     }
     corrupt = store.corrupt_rows if store is not None else 0
     result = EmbedStats(
-        key=key, model=source.name, kind=source.kind, model_sha256=source.sha256,
+        key=key, model=source.name, kind=source.kind, backend=backend,
+        model_sha256=source.sha256,
         model_path=str(source.path), n_texts=len(texts), n_unique=len(unique),
         cache_hits=len(unique) - len(missing), cache_misses=len(missing),
         corrupt_recomputed=corrupt,
