@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import sys
 
 import numpy as np
 import pandas as pd
@@ -198,6 +199,40 @@ def test_vectors_are_the_same_in_another_process(sentences, minilm, tmp_path):
             assert child.tobytes() == here.tobytes()
         else:  # one thread and other batches: within float rounding on every CPU
             np.testing.assert_allclose(child, here, rtol=0, atol=1e-6)
+
+
+HEAP_CHILD = """
+import numpy as np
+from pathlib import Path
+from textmine.models.heap import trim_heap
+def rss():
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("VmRSS"))
+blocks = [np.ones(8000) for _ in range(2000)]  # 64 kB each: in the heap, not mmap'ed
+keep = blocks[-1]  # pins the top of the heap, so free() alone cannot shrink it
+del blocks
+before = rss()
+print(trim_heap(), before - rss())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is glibc's")
+def test_freed_heap_memory_goes_back_to_the_os_after_encoding(monkeypatch, minilm, sentences):
+    """What keeps embedding's peak RSS down at 100k segments (docs/performance.md)."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", HEAP_CHILD], check=True, capture_output=True,
+                         text=True, timeout=120).stdout.split()
+    assert out[0] == "True"
+    assert int(out[1]) > 60_000  # kB: most of the 125 MB freed
+    from textmine.models import embedder as module
+
+    calls = []
+    monkeypatch.setattr(module, "trim_heap", lambda: calls.append(1))
+    texts = list(dict.fromkeys(sentences.segments["text"]))[:40]
+    batches = len(list(minilm.batches(texts)))
+    minilm.transform(texts)
+    assert len(calls) == batches // module._TRIM_EVERY + 1
 
 
 def test_segments_are_embedded_with_the_question_they_answer(sentences, minilm, tmp_path):

@@ -227,8 +227,11 @@ def embed(
                                        name=source.name)
         encode_seconds = time.perf_counter() - t0
 
-    position = {text: i for i, text in enumerate(unique)}
-    matrix = vectors[[position[t] for t in texts]] if texts else vectors[:0]
+    if len(unique) == len(texts):  # no duplicates: the rows are in order already
+        matrix = vectors
+    else:
+        position = {text: i for i, text in enumerate(unique)}
+        matrix = vectors[[position[t] for t in texts]] if texts else vectors[:0]
     corpus.embeddings[key] = np.ascontiguousarray(matrix, dtype=np.float32)
     model_info = {k: v for k, v in source.to_dict().items() if k != "path"}
     corpus.uns.setdefault("embeddings", {})[key] = {
