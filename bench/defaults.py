@@ -213,6 +213,8 @@ def run_one(name: str, unit: str, overrides: list[str], candidates: bool = False
         "preambles": manifest["stages"]["read"].get("n_preambles"),
         "unknown_turns": manifest["stages"]["read"].get("n_unknown_turns"),
         "n_warnings": len(manifest["warnings"]),
+        # a term no segment of its topic contains was made by joining or cleaning the text
+        "terms_in_no_segment": int((tm.get.topic_terms(corpus)["n_segments"] == 0).sum()),
         "seconds": round(seconds, 1),
     }
     if len(corpus.codes):

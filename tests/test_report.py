@@ -130,6 +130,9 @@ def test_report_numbers_equal_the_run_files_and_nothing_is_fetched(run_folder):
     quality = json.loads((run_folder / "topics" / "quality.json").read_text())
     stability = json.loads((run_folder / "topics" / "stability.json").read_text())
     assert _number(cells.keys["n_topics"]) == quality["n_topics"]
+    for key in ("outlier_share_before_reassignment", "n_reassigned", "outlier_share"):
+        assert _number(cells.keys[key]) == pytest.approx(quality[key], abs=5e-4), key
+    assert quality["outlier_share_before_reassignment"] >= quality["outlier_share"]
     assert _number(cells.keys["mean_pairwise_ari"]) == pytest.approx(
         stability["mean_pairwise_ari"], abs=5e-4)
     info = pd.read_csv(run_folder / "topics" / "topic_info.csv")

@@ -365,6 +365,35 @@ def test_terms_never_repeat_a_word_nor_use_spoken_fillers(fitted):
             assert not set(words) & spoken, term
 
 
+def test_every_term_occurs_in_a_segment_of_its_topic(fitted):
+    """No term made by joining texts or deleting punctuation ("barriers_thank", "controlf")."""
+    corpus, _ = fitted
+    terms = tm.get.topic_terms(corpus, n_terms=100)
+    assert len(terms) >= 5 * tm.get.quality(corpus)["n_topics"]
+    unused = terms[terms["n_segments"] == 0]
+    assert unused.empty, unused[["topic", "term"]].to_dict("records")
+    # hyphenated words survive as the segments spell them
+    assert terms["term"].str.contains("-").any()
+
+
+def test_ngrams_stop_at_sentence_ends_and_between_segments():
+    from textmine.models.ctfidf import class_terms
+    from textmine.models.terms import join_segments, term_vectorizer
+
+    analyze = term_vectorizer().build_analyzer()
+    found = analyze(join_segments(["The self-archiving step completed. Sorry, where",
+                                   "barriers! Digital barriers: rural GPs"]))
+    assert "self-archiving step" in found and "step completed" in found
+    assert "digital barriers" in found and "rural gps" in found
+    for crossing in ("completed sorry", "sorry barriers", "barriers digital", "barriers rural"):
+        assert crossing not in found
+    # a decimal point or a web address is no sentence end
+    assert "nhs uk" in analyze("see nhs.uk for 3.5 million pounds")
+    terms = class_terms([join_segments(["alpha beta.", "gamma delta"]),
+                         join_segments(["beta gamma", "epsilon"])], n_terms=20)
+    assert "beta gamma" not in dict(terms[0]) and "beta gamma" in dict(terms[1])
+
+
 def test_importing_bertopic_inside_a_run_keeps_textmine_warnings():
     """bertopic's import-time ``filterwarnings("ignore", UserWarning)`` must not hide ours.
 

@@ -68,13 +68,11 @@ def segments_with_topics(corpus, key: str = "topics") -> pd.DataFrame:
 
 def _analyzer(params: dict[str, Any]):
     """The topic model's own term analyzer (stop words, fillers, n-grams), built unfitted."""
-    from textmine.models.terms import PhraseRemover, TermVectorizer, split_terms
+    from textmine.models.terms import term_vectorizer
 
-    words, phrases = split_terms(tuple(params.get("stop_words", ())),
-                                 fillers=bool(params.get("fillers", True)))
-    return TermVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
-                          ngram_range=tuple(params.get("ngram_range", (1, 2))),
-                          token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b").build_analyzer()
+    return term_vectorizer(tuple(params.get("stop_words", ())),
+                           fillers=bool(params.get("fillers", True)),
+                           ngram_range=tuple(params.get("ngram_range", (1, 2)))).build_analyzer()
 
 
 def topic_terms(corpus, key: str = "topics", n_terms: int = 10) -> pd.DataFrame:

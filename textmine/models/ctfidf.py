@@ -21,18 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from textmine.models.terms import PhraseRemover, split_terms
-
-
-def vectorizer(*, stop_words: Sequence[str] = (), fillers: bool = True,
-               ngram_range: tuple[int, int] = (1, 2)):
-    """The term counter of the topics stage (same stop words, fillers, n-grams, tokens)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    words, phrases = split_terms(stop_words, fillers=fillers)
-    return CountVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
-                           ngram_range=tuple(ngram_range),
-                           token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b")
+from textmine.models.terms import term_vectorizer
 
 
 def class_terms(class_texts: Sequence[str], *, n_terms: int = 10,
@@ -40,10 +29,11 @@ def class_terms(class_texts: Sequence[str], *, n_terms: int = 10,
                 **vectorizer_options) -> list[list[tuple[str, float]]]:
     """The ``n_terms`` highest-weighted terms of each class, ``[(term, weight), ...]``.
 
-    ``class_texts`` holds one string per class (its texts joined). A class without any
-    countable word gets no terms.
+    ``class_texts`` holds one string per class (its texts joined with
+    :func:`~textmine.models.terms.join_segments`). A class without any countable word gets
+    no terms. ``vectorizer_options`` go to :func:`~textmine.models.terms.term_vectorizer`.
     """
-    counter = vectorizer(**vectorizer_options)
+    counter = term_vectorizer(**vectorizer_options)
     try:
         counts = counter.fit_transform(list(class_texts))
     except ValueError:  # nothing but stop words in every class

@@ -3,9 +3,14 @@
 ``textmine/data/fillers.txt`` holds fillers and hedges (``um``, ``yeah``, ``think``,
 ``you know``, ``kind of``...). Single words join scikit-learn's English stop-word list;
 phrases are deleted from the text before terms are counted. :class:`TermVectorizer` counts
-words and n-grams as scikit-learn's ``CountVectorizer`` does, except that an n-gram repeating
-a word (``buttons buttons``, from "buttons, buttons") is never a term: it says nothing the
-word alone does not, and pushes real terms out of the top ten.
+words and n-grams as scikit-learn's ``CountVectorizer`` does, except that
+
+- an n-gram repeating a word (``buttons buttons``, from "buttons, buttons") is never a term:
+  it says nothing the word alone does not, and pushes real terms out of the top ten;
+- an n-gram never spans a sentence end (``.``, ``!``, ``?``, ``;``, ``:`` before a space or
+  the end), a line break or :data:`SEGMENT_BREAK`: the texts of a topic are counted as one
+  string, and ``completed_sorry`` (from "...completed. Sorry, ...") or a pair of words from
+  two different segments is a term that no one said.
 """
 
 from __future__ import annotations
@@ -16,6 +21,20 @@ from functools import lru_cache
 from importlib import resources
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+#: Words of two or more letters, hyphens and apostrophes inside (``self-archiving``).
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b"
+
+#: Ends each text where texts are joined for counting (ASCII record separator): no n-gram
+#: crosses it, and tokenizers of the embedding models drop it as a control character.
+SEGMENT_BREAK = "\x1e"
+
+_BREAKS = re.compile(r"[.!?;:]+(?!\w)|[\n\r\x1e]+")
+
+
+def join_segments(texts: Iterable[str]) -> str:
+    """The texts as one string for counting, with no n-gram across two of them."""
+    return SEGMENT_BREAK.join(texts)
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +65,8 @@ class PhraseRemover:
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = list(phrases)
-        # BERTopic strips punctuation before counting terms ("don't" -> "dont"), so phrases
-        # and text are both compared without apostrophes
+        # apostrophes go from phrases and text alike ("don't" -> "dont"): transcripts mix
+        # straight and curly ones, and a phrase must match either spelling
         bare = sorted({_bare(p) for p in self.phrases}, key=len, reverse=True)
         self._pattern = (re.compile(r"\b(?:" + "|".join(re.escape(p) for p in bare) + r")\b")
                          if bare else None)
@@ -70,16 +89,46 @@ def _distinct_words(term: str) -> bool:
 
 
 class TermVectorizer(CountVectorizer):
-    """scikit-learn's ``CountVectorizer`` without n-grams that repeat a word.
+    """scikit-learn's ``CountVectorizer`` with n-grams only within a sentence, of distinct words.
 
-    Same parameters; ``good good`` or ``data the data`` (stop word removed) are dropped from
-    the vocabulary, single words and n-grams of distinct words are counted as usual.
+    Same parameters (word analyzer only). The text is cut at sentence ends, line breaks and
+    :data:`SEGMENT_BREAK`, and each piece is counted as ``CountVectorizer`` counts a text;
+    ``good good`` or ``data the data`` (stop word removed) are dropped from the vocabulary.
     """
 
     def build_analyzer(self):  # noqa: D102 - CountVectorizer's hook
-        analyze = super().build_analyzer()
+        if self.analyzer != "word":
+            raise ValueError(f"TermVectorizer counts words; analyzer={self.analyzer!r}")
+        preprocess = self.build_preprocessor()
+        tokenize = self.build_tokenizer()
+        stop_words = self.get_stop_words()
+        self._check_stop_words_consistency(stop_words, preprocess, tokenize)
 
         def terms(doc):
-            return [t for t in analyze(doc) if " " not in t or _distinct_words(t)]
+            out = []
+            for piece in _BREAKS.split(preprocess(self.decode(doc))):
+                out.extend(t for t in self._word_ngrams(tokenize(piece), stop_words)
+                           if " " not in t or _distinct_words(t))
+            return out
 
         return terms
+
+
+def term_vectorizer(stop_words: Iterable[str] = (), *, fillers: bool = True,
+                    ngram_range: tuple[int, int] = (1, 2)) -> TermVectorizer:
+    """The term counter of the topics stage: its stop words, fillers, n-grams and tokens.
+
+    Parameters
+    ----------
+    stop_words
+        Extra stop words or phrases (the ``topics.stop_words`` setting).
+    fillers
+        Whether the packaged fillers and hedges are removed too.
+    ngram_range
+        Shortest and longest n-gram counted.
+    """
+    words, phrases = split_terms(stop_words, fillers=fillers)
+    # min_df stays 1: BERTopic counts terms in one document per topic, so a higher min_df
+    # would delete exactly the terms specific to one topic
+    return TermVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
+                          ngram_range=tuple(ngram_range), token_pattern=TOKEN_PATTERN)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from textmine.models.terms import PhraseRemover, TermVectorizer, split_terms
+from textmine.models.terms import SEGMENT_BREAK, term_vectorizer
 
 log = logging.getLogger("textmine")
 
@@ -180,12 +180,8 @@ class TopicModel(BaseEstimator):
 
     # ------------------------------------------------------------------ pieces
     def _vectorizer(self):
-        words, phrases = split_terms(self.stop_words, fillers=self.use_fillers)
-        # min_df stays 1: BERTopic counts terms in one document per topic, so a higher
-        # min_df would delete exactly the terms specific to one topic
-        return TermVectorizer(stop_words=words, preprocessor=PhraseRemover(phrases),
-                               ngram_range=tuple(self.ngram_range),
-                               token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b")
+        return term_vectorizer(self.stop_words, fillers=self.use_fillers,
+                               ngram_range=self.ngram_range)
 
     def _representation(self):
         if self.representation == "ctfidf":
@@ -246,7 +242,9 @@ class TopicModel(BaseEstimator):
         from bertopic import BERTopic
         from bertopic.vectorizers import ClassTfidfTransformer
 
-        documents = list(documents)
+        # BERTopic joins a topic's documents with spaces before counting terms; the break
+        # keeps an n-gram from pairing the last word of one segment with the next's first
+        documents = [f"{d}{SEGMENT_BREAK}" for d in documents]
         embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
         if len(documents) != len(embeddings):
             raise ValueError("documents and embeddings differ in length")
@@ -256,6 +254,10 @@ class TopicModel(BaseEstimator):
         zeroshot = list(self.zeroshot_topics) if self.zeroshot_topics else None
         backend = _backend(self.encode) if self.encode is not None else None
         model = BERTopic(
+            # language "english" (the default when no embedding model is given) deletes
+            # punctuation, hyphens included, before counting: "self-archiving" became
+            # "selfarchiving" and sentence ends vanished, so terms no segment contains
+            language=None,
             embedding_model=backend,
             umap_model=PrecomputedReduction(embeddings, reduced),
             hdbscan_model=hdbscan,

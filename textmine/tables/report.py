@@ -222,8 +222,12 @@ def _topics_section(corpus, figures: Mapping[str, Figure], tables: Mapping[str, 
     quality = get.quality(corpus, key)
     stability = get.stability(corpus, key)
     rows = [("Topics", "n_topics", quality.get("n_topics")),
-            ("Outlier share", "outlier_share", quality.get("outlier_share")),
+            # HDBSCAN's own outliers first: a high share reassigned means many topics
+            # are the nearest fit of segments that fit none well
+            ("Outlier share before reassignment", "outlier_share_before_reassignment",
+             quality.get("outlier_share_before_reassignment")),
             ("Outliers reassigned to a topic", "n_reassigned", quality.get("n_reassigned")),
+            ("Outlier share after reassignment", "outlier_share", quality.get("outlier_share")),
             ("Largest topic's share", "largest_topic_share",
              quality.get("largest_topic_share")),
             ("Coherence (NPMI)", "npmi", quality.get("npmi")),

@@ -31,7 +31,7 @@ from textmine.config import TopicsConfig, validate_section
 from textmine.corpus import Result
 from textmine.errors import CorpusError, TextmineWarning
 from textmine.models.reduction import reductions_for_seeds
-from textmine.models.terms import PhraseRemover, split_terms
+from textmine.models.terms import term_vectorizer
 from textmine.models.themes import hierarchy, topic_centroids
 from textmine.models.topic_model import (
     TopicModel,
@@ -63,15 +63,9 @@ def _embeddings(corpus, key: str | None) -> tuple[str, np.ndarray]:
 
 def corpus_tokens(texts: list[str], cfg: TopicsConfig) -> list[list[str]]:
     """Texts tokenised as topic terms are counted (for NPMI on the corpus itself)."""
-    import re
-
-    words, phrases = split_terms(cfg.stop_words, fillers=cfg.fillers)
-    stop = set(words)
-    clean = PhraseRemover(phrases)
-    token = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b")
-    # BERTopic removes punctuation before counting, as here
-    return [[w for w in token.findall(clean(re.sub(r"[^A-Za-z0-9 ]+", "", t)))
-             if w not in stop] for t in texts]
+    analyze = term_vectorizer(cfg.stop_words, fillers=cfg.fillers,
+                              ngram_range=(1, 1)).build_analyzer()
+    return [analyze(t) for t in texts]
 
 
 def _seed_topics(corpus, cfg: TopicsConfig) -> tuple[list[str] | None, list[str] | None]:

@@ -37,6 +37,7 @@ from textmine.models.resample import (
     percentile_interval,
     permutation_pvalues,
 )
+from textmine.models.terms import join_segments
 
 #: decimals kept in the tables: far below any meaningful difference, and the same bytes
 #: whatever order a BLAS summed in
@@ -632,7 +633,7 @@ def _terms(corpus, out: Outcomes, setup: _Setup, column: str, params: dict) -> p
             continue
         grouped = inside.groupby("topic", sort=True)["text"]
         topics = list(grouped.groups)
-        texts = [" ".join(grouped.get_group(t)) for t in topics]
+        texts = [join_segments(grouped.get_group(t)) for t in topics]
         sizes = grouped.size()
         for topic, terms in zip(topics, class_terms(texts, n_terms=cfg.n_terms, **options),
                                 strict=True):
