@@ -110,6 +110,14 @@ def test_fit_sample_assigns_the_rest_and_keeps_the_topics(example_embedded):
     info = tm.get.topic_info(corpus)
     assert info["size"].sum() == int((assignments["topic"] >= 0).sum())
     assert quality["outlier_share"] == pytest.approx((assignments["topic"] < 0).mean())
+    # the terms are those of the topics as assigned, counted on every segment
+    from textmine.models.ctfidf import class_terms
+
+    assert fit["terms_counted_on"] == "all"
+    counted = class_terms(corpus.segments["text"].tolist(), assignments["topic"].to_numpy())
+    for row in info.itertuples():
+        assert row.terms == " ".join(w.replace(" ", "_") for w, _ in counted[row.topic])
+    assert (tm.get.topic_terms(corpus)["n_segments"] > 0).all()
     # the refits cover every segment, so track can fold the model's uncertainty in
     refits = corpus.results["topics"].tables["refits"]
     assert len(refits) == n and set(refits["segment_id"]) == set(assignments["segment_id"])

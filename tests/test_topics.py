@@ -389,9 +389,29 @@ def test_ngrams_stop_at_sentence_ends_and_between_segments():
         assert crossing not in found
     # a decimal point or a web address is no sentence end
     assert "nhs uk" in analyze("see nhs.uk for 3.5 million pounds")
-    terms = class_terms([join_segments(["alpha beta.", "gamma delta"]),
-                         join_segments(["beta gamma", "epsilon"])], n_terms=20)
+    terms = class_terms(["alpha beta.", "gamma delta", "beta gamma", "epsilon"], [0, 0, 1, 1],
+                        n_terms=20)
     assert "beta gamma" not in dict(terms[0]) and "beta gamma" in dict(terms[1])
+
+
+def test_terms_counted_in_chunks_are_those_of_the_classes_joined(example_embedded):
+    """The chunked count equals one count of each class's segments joined, at any chunk size."""
+    from textmine.models.ctfidf import class_counts, class_terms
+    from textmine.models.terms import join_segments, term_vectorizer
+
+    texts = example_embedded.segments["text"].tolist()
+    assert len(texts) > 1000
+    classes = np.random.default_rng(0).integers(-1, 12, len(texts))
+    ids, counts, vocabulary = class_counts(texts, classes, chunk_size=97)
+    joined = [join_segments(t for t, c in zip(texts, classes, strict=True) if c == i)
+              for i in ids]
+    counter = term_vectorizer()
+    whole = counter.fit_transform(joined)
+    order = np.argsort(vocabulary.astype(str))
+    assert vocabulary[order].tolist() == counter.get_feature_names_out().tolist()
+    assert (counts[:, order] != whole).nnz == 0
+    assert class_terms(texts, classes, chunk_size=97) == class_terms(texts, classes,
+                                                                     chunk_size=len(texts))
 
 
 def test_importing_bertopic_inside_a_run_keeps_textmine_warnings():

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from textmine.models.ctfidf import class_terms
 from textmine.models.terms import SEGMENT_BREAK, term_vectorizer
 
 log = logging.getLogger("textmine")
@@ -335,6 +336,29 @@ class TopicModel(BaseEstimator):
         self.topic_ids_ = ids
         self.bertopic_ = model
         return self
+
+    def count_terms(self, documents: Sequence[str]) -> None:
+        """Count the topics' terms again on ``documents``, one per row of ``topics_``.
+
+        For topics fitted on a sample and then extended to every segment: the c-TF-IDF
+        terms (the topic stage's counter, outliers as one more class as in BERTopic) of the
+        topics as they now are, counted in chunks. Labels made from terms follow them; a
+        seeded topic keeps its code's name. Only for ``representation: ctfidf``: KeyBERT
+        and MMR re-rank with embeddings of representative documents, which this does not
+        redo.
+        """
+        if self.representation != "ctfidf":
+            raise ValueError("count_terms needs representation 'ctfidf'")
+        if len(documents) != len(self.topics_):
+            raise ValueError(f"{len(documents)} documents for {len(self.topics_)} topics")
+        found = class_terms(documents, self.topics_, n_terms=self.top_n_words,
+                            stop_words=self.stop_words, fillers=self.use_fillers,
+                            ngram_range=self.ngram_range)
+        for topic, old in self.terms_.items():
+            termed = self.labels_[topic] == _label(old)  # else a seed code's name
+            self.terms_[topic] = found.get(topic, [])
+            if termed:
+                self.labels_[topic] = _label(self.terms_[topic])
 
     def topic_info(self) -> pd.DataFrame:
         """``topic, size, label, terms`` (terms space-separated, n-grams joined by ``_``)."""

@@ -37,7 +37,6 @@ from textmine.models.resample import (
     percentile_interval,
     permutation_pvalues,
 )
-from textmine.models.terms import join_segments
 
 #: decimals kept in the tables: far below any meaningful difference, and the same bytes
 #: whatever order a BLAS summed in
@@ -631,12 +630,10 @@ def _terms(corpus, out: Outcomes, setup: _Setup, column: str, params: dict) -> p
         inside = segs[segs["level"] == level]
         if not len(inside):
             continue
-        grouped = inside.groupby("topic", sort=True)["text"]
-        topics = list(grouped.groups)
-        texts = [join_segments(grouped.get_group(t)) for t in topics]
-        sizes = grouped.size()
-        for topic, terms in zip(topics, class_terms(texts, n_terms=cfg.n_terms, **options),
-                                strict=True):
+        sizes = inside.groupby("topic", sort=True).size()
+        found = class_terms(inside["text"].tolist(), inside["topic"].to_numpy(),
+                            n_terms=cfg.n_terms, **options)
+        for topic, terms in found.items():
             for rank, (term, weight) in enumerate(terms, start=1):
                 rows.append({column: str(level), "topic": int(topic), "rank": rank,
                              "term": term.replace(" ", "_"), "weight": weight,
