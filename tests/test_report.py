@@ -141,6 +141,10 @@ def test_report_numbers_equal_the_run_files_and_nothing_is_fetched(run_folder):
     header, body = rows[0], rows[1:]
     assert [int(r[header.index("Segments")]) for r in body] == info["size"].tolist()
     assert [r[header.index("Label")] for r in body] == info["label"].tolist()
+    # the backend the embedding ran on, not the config's "auto"
+    assert cells.keys["model_embed_backend"] == manifest["models"]["embed"]["backend"]
+    assert cells.keys["model_embed_backend"] in {"torch", "onednn", "onnx"}
+    assert cells.keys["model_embed_sha256"] == manifest["models"]["embed"]["sha256"]
     for stage in manifest["stages"]:
         if stage != "report":
             assert f"<th>{stage}</th>" in page

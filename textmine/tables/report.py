@@ -413,6 +413,12 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
         sections.append("<h2 id=\"warnings\">Warnings</h2><ul>"
                         + "".join(f"<li>{_e(w)}</li>" for w in warnings) + "</ul>")
     sections.append(_stages_section(manifest))
+    embed = (manifest.get("models") or {}).get("embed")
+    if embed:  # the config may say backend "auto": what it resolved to is named here
+        sections.append("<h2 id=\"models\">Models</h2>" + _pairs(
+            [("Embedding model", "model_embed_name", embed.get("name")),
+             ("Backend it ran on", "model_embed_backend", embed.get("backend")),
+             ("Weights (sha256)", "model_embed_sha256", embed.get("sha256"))]))
     config = yaml.safe_dump(manifest.get("config", {}), sort_keys=False, allow_unicode=True)
     sections.append("<h2 id=\"config\">Resolved config</h2><pre>" + _e(config) + "</pre>")
     packages = manifest.get("packages") or {}
@@ -422,7 +428,7 @@ def build_report(corpus, manifest: Mapping[str, Any], *, figures: Mapping[str, F
     links = [(a, t) for a, t in (("read", "Read"), ("protect", "Protected"),
                                  ("topics", "Topics"), ("track", "Tracking"),
                                  ("align", "Alignment"), ("stages", "Timings"),
-                                 ("config", "Config"))
+                                 ("models", "Models"), ("config", "Config"))
              if f'id="{a}"' in "".join(sections)]
     nav = "<nav>" + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in links) + "</nav>"
     head = (f"<h1>{_e(name)}</h1><p class=\"note\">textmine {_e(manifest.get('textmine_version'))}"
