@@ -71,8 +71,7 @@ def class_counts(texts: Sequence[str], classes: Sequence[int], *,
         return ids, sparse.csr_matrix((len(ids), 0)), vocabulary
     counts = sparse.coo_matrix((np.concatenate(data), (np.concatenate(rows),
                                                        np.concatenate(cols))),
-                               shape=(len(ids), len(vocab))).tocsr()
-    counts.sum_duplicates()
+                               shape=(len(ids), len(vocab))).tocsr()  # sums repeats
     return ids, counts.astype(float), vocabulary
 
 

@@ -106,9 +106,16 @@ def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str,
     import pandas as pd
 
     from textmine.models.topic_model import _centroids, unit_rows
-    from textmine.tl.quality import agreement, diversity, dominant_code, npmi, topic_words
+    from textmine.tl.quality import agreement, dominant_code, npmi, topic_words
     from textmine.tl.stability import matched_refits
-    from textmine.tl.topics import _quotes, _themes, corpus_tokens, degenerate_reasons, topic_shape
+    from textmine.tl.topics import (
+        _quotes,
+        _themes,
+        corpus_tokens,
+        degenerate_reasons,
+        term_diversity,
+        topic_shape,
+    )
 
     emb_key, X = embeddings
     n = len(corpus.segments)
@@ -145,9 +152,13 @@ def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str,
     model.probabilities_, model.assignment_ = probability, assignment.astype(str)
     texts = corpus.segments["text"].tolist()
     terms_start = time.perf_counter()
-    counted_on = "all" if cfg.representation == "ctfidf" or not len(rest) else "sample"
-    if len(rest) and counted_on == "all":  # a sample of every segment counted them all
+    if not len(rest):  # the sample was every segment: its terms are already all of them
+        counted_on = "all"
+    elif cfg.representation == "ctfidf":
         model.count_terms(texts)
+        counted_on = "all"
+    else:
+        counted_on = "sample"
     terms_seconds = time.perf_counter() - terms_start
     per_segment = pd.DataFrame({
         "segment_id": corpus.segments["segment_id"].to_numpy(),
@@ -173,13 +184,12 @@ def topics_on_sample(corpus, cfg, *, key_added: str, seed: int, stats: dict[str,
     quality = dict(part.info["quality"])
     shape = topic_shape(topics)
     words = [topic_words(terms.split()) for terms in info["terms"]]
-    topk = quality.get("diversity_topk") or min(25, cfg.top_n_words)
     quality.update(
         n_topics=int(len(info)), outlier_share=shape["outlier_share"],
         largest_topic_share=shape["largest_topic_share"],
         degenerate=degenerate_reasons(shape, cfg),
         npmi=npmi(words, corpus_tokens(texts, cfg)),
-        diversity=diversity([topic_words(t.split(), n=topk) for t in info["terms"]], topk=topk),
+        **term_diversity(info["terms"], cfg),
         fit_sample={"n_sampled": int(len(rows)), "auto": auto,
                     "n_assigned": int((rest_topics >= 0).sum()),
                     "n_assigned_outliers": int((rest_topics < 0).sum()),

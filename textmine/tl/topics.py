@@ -21,7 +21,7 @@ import itertools
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,16 @@ def corpus_tokens(texts: list[str], cfg: TopicsConfig) -> list[list[str]]:
     analyze = term_vectorizer(cfg.stop_words, fillers=cfg.fillers,
                               ngram_range=(1, 1)).build_analyzer()
     return [analyze(t) for t in texts]
+
+
+def term_diversity(terms: Iterable[str], cfg: TopicsConfig) -> dict[str, Any]:
+    """``diversity`` of the topics' terms (space-separated per topic) and its ``diversity_topk``.
+
+    The BERTopic paper's diversity uses 25 words per topic; fewer if fewer are kept.
+    """
+    topk = min(25, cfg.top_n_words)
+    return {"diversity": diversity([topic_words(t.split(), n=topk) for t in terms], topk=topk),
+            "diversity_topk": topk}
 
 
 def _seed_topics(corpus, cfg: TopicsConfig) -> tuple[list[str] | None, list[str] | None]:
@@ -378,7 +388,6 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         "similarity": model.similarity_.astype("float64"),
     })
     words = [topic_words(terms.split()) for terms in info["terms"]]
-    topk = min(25, cfg.top_n_words)
     n_reassigned = int(np.sum(model.assignment_ == "reassigned"))
     n_before = int(round(model.outlier_share_before_ * len(texts)))
     final_shape = topic_shape(model.topics_)
@@ -393,10 +402,7 @@ def topics(corpus, *, key_added: str = "topics", seed: int = 0,
         "degenerate": degenerate_reasons(final_shape, cfg),
         "remedy": remedy,
         "npmi": None if _sample_of else npmi(words, corpus_tokens(texts, cfg)),
-        # the BERTopic paper's diversity uses 25 words per topic; fewer if fewer are kept
-        "diversity": diversity([topic_words(t.split(), n=topk) for t in info["terms"]],
-                               topk=topk),
-        "diversity_topk": topk,
+        **term_diversity(info["terms"], cfg),
     }
     if len(corpus.codes) and not _sample_of:
         quality.update(agreement(model.topics_, dominant_code(corpus.segments["segment_id"],
