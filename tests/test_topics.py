@@ -387,6 +387,9 @@ def test_ngrams_stop_at_sentence_ends_and_between_segments():
     assert "digital barriers" in found and "rural gps" in found
     for crossing in ("completed sorry", "sorry barriers", "barriers digital", "barriers rural"):
         assert crossing not in found
+    # a hyphen before digits ends no word: the terms of "COVID-19" and "pre- and post-war"
+    assert analyze("COVID-19 pre- and post-war") == ["covid", "pre", "post-war", "covid pre",
+                                                       "pre post-war"]
     # a decimal point or a web address is no sentence end
     assert "nhs uk" in analyze("see nhs.uk for 3.5 million pounds")
     terms = class_terms(["alpha beta.", "gamma delta", "beta gamma", "epsilon"], [0, 0, 1, 1],

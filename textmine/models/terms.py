@@ -22,8 +22,9 @@ from importlib import resources
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-#: Words of two or more letters, hyphens and apostrophes inside (``self-archiving``).
-TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z\-']+\b"
+#: Words of two or more letters, hyphens and apostrophes inside (``self-archiving``), never
+#: at the end: "COVID-19" is ``covid``, not ``covid-``.
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z\-']*[a-zA-Z]\b"
 
 #: Ends each text where texts are joined for counting (ASCII record separator): no n-gram
 #: crosses it, and tokenizers of the embedding models drop it as a control character.
